@@ -1,0 +1,135 @@
+"""CEL conditions: compiled once at policy load, checked for unknown names, evaluated per call.
+
+A condition sees these variables:
+
+- ``call``: ``name``, ``id``, ``arguments`` (the parsed JSON), ``raw_arguments``
+- ``intents``: the list of the call's intents
+- ``facts``: what classifiers found, ``facts.<classifier>.<fact>``
+- ``principal``: ``id``, ``kind``, ``roles``, ``attributes``
+- ``context``: the free mapping the caller passed (``env``, ``tenant``, ...)
+- ``flow``: where the argument values came from (see the action graph)
+
+Only the variables a condition names are converted for it, which keeps evaluation cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cel
+
+from firewall import intent as classifiers
+
+VARIABLES = ("call", "intents", "facts", "principal", "context", "flow")
+
+#: Fields of the structured variables; ``None`` means "free-form below this point".
+KNOWN_FIELDS: dict[str, frozenset[str] | None] = {
+    "call": frozenset({"name", "id", "arguments", "raw_arguments"}),
+    "principal": frozenset({"id", "kind", "roles", "attributes"}),
+    "context": None,
+    "flow": None,
+    "intents": frozenset(),
+}
+
+_STRING_LITERAL = re.compile(r"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*\"""")
+_MACRO_VARIABLE = re.compile(r"\.\s*(?:all|exists_one|exists|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
+_REFERENCE = re.compile(r"(?<![\w.])(" + "|".join(VARIABLES) + r")((?:\s*\.\s*[A-Za-z_]\w*)+)")
+
+
+class ConditionError(ValueError):
+    """A condition that does not compile or names something that does not exist."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A compiled CEL expression and the variables it needs."""
+
+    source: str
+    program: Any
+    needs: tuple[str, ...]
+
+    def evaluate(self, variables: Callable[[str], Any]) -> bool:
+        """Run the condition; ``variables(name)`` supplies each variable it needs.
+
+        Raises on a runtime error (a missing field, a wrong type, a non-boolean result):
+        the engine decides what an error means for the rule.
+        """
+        result = self.program.execute({name: variables(name) for name in self.needs})
+        if not isinstance(result, bool):
+            raise ConditionError(f"condition returned {type(result).__name__}, not a boolean")
+        return result
+
+
+def compile_condition(source: str, fact_fields: Mapping[str, frozenset[str]] | None = None) -> Condition:
+    """Compile ``source`` and reject references to unknown variables and fields.
+
+    ``fact_fields`` maps classifier names to the facts they produce; by default every
+    registered classifier is asked.
+    """
+    if not isinstance(source, str) or not source.strip():
+        raise ConditionError("condition is empty")
+    try:
+        program = cel.compile(source)
+    except ValueError as exc:
+        raise ConditionError(_first_line(str(exc))) from None
+    except Exception as exc:  # the binding may raise other types on odd input
+        raise ConditionError(f"cannot compile: {exc}") from None
+
+    stripped = _STRING_LITERAL.sub("''", source)
+    bound = set(_MACRO_VARIABLE.findall(stripped))
+    names = set(program.variables()) - bound
+    unknown = sorted(names - set(VARIABLES))
+    if unknown:
+        raise ConditionError(
+            f"unknown variable '{unknown[0]}' (conditions may use: {', '.join(VARIABLES)})"
+        )
+    _check_fields(stripped, fact_fields)
+    needs = tuple(v for v in VARIABLES if v in names)
+    return Condition(source=source, program=program, needs=needs)
+
+
+def _check_fields(source: str, fact_fields: Mapping[str, frozenset[str]] | None) -> None:
+    for match in _REFERENCE.finditer(source):
+        root = match.group(1)
+        path = [p.strip() for p in match.group(2).split(".") if p.strip()]
+        if source[match.end() :].lstrip().startswith("("):
+            path.pop()  # the last name is a method call such as .exists(...) or .size()
+        if not path:
+            continue
+        if root == "facts":
+            _check_fact_path(path, fact_fields)
+            continue
+        allowed = KNOWN_FIELDS[root]
+        if allowed is None:
+            continue
+        if path[0] not in allowed:
+            if root == "intents":
+                raise ConditionError("'intents' is a list: use  'data.read' in intents")
+            raise ConditionError(
+                f"unknown field '{root}.{path[0]}' (known: {', '.join(sorted(allowed))})"
+            )
+
+
+def _check_fact_path(path: list[str], fact_fields: Mapping[str, frozenset[str]] | None) -> None:
+    kind = path[0]
+    if fact_fields is not None:
+        facts = fact_fields.get(kind)
+        known_kinds = sorted(fact_fields)
+    else:
+        known_kinds = classifiers.available()
+        facts = classifiers.get_classifier(kind).facts if kind in known_kinds else None
+    if facts is None:
+        raise ConditionError(
+            f"unknown classifier 'facts.{kind}' (known: {', '.join(known_kinds)})"
+        )
+    if len(path) > 1 and facts and path[1] not in facts:
+        raise ConditionError(
+            f"unknown fact 'facts.{kind}.{path[1]}' (known: {', '.join(sorted(facts))})"
+        )
+
+
+def _first_line(text: str) -> str:
+    return " ".join(line.strip() for line in text.splitlines()[:2] if line.strip())

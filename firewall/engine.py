@@ -1,0 +1,487 @@
+"""The decision engine: classify -> evaluate rules -> approval -> record.
+
+``Firewall.check()`` is called on every tool call, so the path is kept short: rules are
+pre-filtered by tool name once per name, a condition only converts the variables it names,
+and nothing is validated twice. Any exception in a stage becomes a deny (fail closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from firewall.approvals import (
+    ApprovalGrant,
+    ApprovalRequest,
+    Approver,
+    DenyAllApprover,
+    GrantSigner,
+    grant_for,
+)
+from firewall.model import (
+    ANONYMOUS,
+    Decision,
+    Intent,
+    Principal,
+    Reason,
+    ToolCall,
+    Verdict,
+    intent_matches,
+)
+from firewall.policy import CompiledRule, CompiledTool, Policy
+from firewall.sinks import DecisionSink, MemorySink
+
+_UNKNOWN = (Intent.UNKNOWN.value,)
+_MISSING = object()
+_RULE_CACHE_LIMIT = 4096
+
+
+@dataclass
+class Evaluation:
+    """What the rules said about one call, before approval and recording."""
+
+    call: ToolCall
+    principal: Principal
+    context: Mapping[str, Any]
+    session: str | None
+    intents: tuple[str, ...]
+    facts: dict[str, Any]
+    reasons: list[Reason]
+    policy_verdict: Verdict
+    errors: list[str] = field(default_factory=list)
+    fingerprint: str = ""
+
+
+class Firewall:
+    """Checks tool calls against a policy. Thread-safe; one instance serves many agents."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        approver: Approver | None = None,
+        sinks: Iterable[DecisionSink] | None = None,
+        grant_key: bytes | None = None,
+    ) -> None:
+        self.policy = policy
+        self.approver: Approver = approver or DenyAllApprover()
+        self.memory = MemorySink()
+        self.sinks: list[DecisionSink] = [self.memory, *(sinks or ())]
+        self._signer = GrantSigner(grant_key or os.urandom(32))
+        self._rules_by_tool: dict[str, tuple[CompiledRule, ...]] = {}
+        self._standing_grants: dict[str, ApprovalGrant] = {}
+
+    # -- public API ---------------------------------------------------------------------
+
+    def check(
+        self,
+        call: ToolCall,
+        principal: Principal | None = None,
+        context: Mapping[str, Any] | None = None,
+        *,
+        session: str | None = None,
+        grant: ApprovalGrant | None = None,
+    ) -> Decision:
+        """Decide one proposed call: allow, deny, or (after asking the approver) either."""
+        try:
+            evaluation = self.evaluate(call, principal, context, session=session)
+            if self._needs_approval(evaluation):
+                return self._finish(evaluation, *self._approve(evaluation, grant))
+            return self._finish(evaluation)
+        except Exception as exc:
+            return self._failure(call, principal, context, session, "check", exc)
+
+    async def acheck(
+        self,
+        call: ToolCall,
+        principal: Principal | None = None,
+        context: Mapping[str, Any] | None = None,
+        *,
+        session: str | None = None,
+        grant: ApprovalGrant | None = None,
+    ) -> Decision:
+        """Async ``check``: a blocking approver runs in a worker thread, an async one is awaited."""
+        try:
+            evaluation = self.evaluate(call, principal, context, session=session)
+            if not self._needs_approval(evaluation):
+                return self._finish(evaluation)
+            asker = getattr(self.approver, "arequest", None)
+            if asker is not None and inspect.iscoroutinefunction(asker):
+
+                async def ask(request: ApprovalRequest) -> ApprovalGrant | None:
+                    return await asker(request)
+
+                answer = await self._approve_async(evaluation, grant, ask)
+            else:
+                answer = await asyncio.to_thread(self._approve, evaluation, grant)
+            return self._finish(evaluation, *answer)
+        except Exception as exc:
+            return self._failure(call, principal, context, session, "check", exc)
+
+    def grant(
+        self, call: ToolCall, approver: str, ttl: float | None = None, note: str = ""
+    ) -> ApprovalGrant:
+        """A signed grant for exactly ``call``, to present later as ``check(..., grant=)``."""
+        return self._signer.sign(grant_for(call, approver, ttl, note))
+
+    def evaluate(
+        self,
+        call: ToolCall,
+        principal: Principal | None = None,
+        context: Mapping[str, Any] | None = None,
+        *,
+        session: str | None = None,
+    ) -> Evaluation:
+        """Classify the call and run the rules; no approval, nothing recorded."""
+        principal = principal or ANONYMOUS
+        context = context if context is not None else {}
+        if session is None:
+            session = context.get("session") if isinstance(context.get("session"), str) else None
+        tool = self.policy.tool(call.name)
+        intents, facts = self._classify(call, tool)
+        errors: list[str] = []
+        reasons = self._match_rules(call, principal, context, intents, facts, errors)
+        enforced = [r.verdict for r in reasons if not r.monitor_only]
+        if enforced:
+            verdict = max(enforced)
+        else:
+            verdict = self.policy.default
+            reasons.append(
+                Reason.model_construct(
+                    rule_id="default",
+                    verdict=verdict,
+                    message=f"no rule matched; the policy's default is {verdict.label}",
+                    matched={},
+                    monitor_only=False,
+                )
+            )
+        return Evaluation(
+            call=call,
+            principal=principal,
+            context=context,
+            session=session,
+            intents=intents,
+            facts=facts,
+            reasons=reasons,
+            policy_verdict=verdict,
+            errors=errors,
+            fingerprint=call.fingerprint(),
+        )
+
+    # -- stages -------------------------------------------------------------------------
+
+    def _classify(
+        self, call: ToolCall, tool: CompiledTool | None
+    ) -> tuple[tuple[str, ...], dict[str, Any]]:
+        if not call.arguments_valid:
+            return _UNKNOWN, {"arguments": {"error": "the arguments are not a JSON object"}}
+        if tool is None:
+            return _UNKNOWN, {}
+        if not tool.bindings:
+            return tuple(sorted(tool.declared_intents)), {}
+        intents = set(tool.declared_intents)
+        facts: dict[str, Any] = {}
+        for binding in tool.bindings:
+            value = call.arguments.get(binding.argument, _MISSING)
+            if value is _MISSING:
+                intents.add(Intent.UNKNOWN.value)
+                facts.setdefault(binding.classifier.name, {})["error"] = (
+                    f"argument '{binding.argument}' is missing"
+                )
+                continue
+            result = binding.classifier.func(value, binding.options)
+            intents.update(result.intents)
+            _merge_facts(facts.setdefault(binding.classifier.name, {}), result.facts)
+        return tuple(sorted(intents)), facts
+
+    def _match_rules(
+        self,
+        call: ToolCall,
+        principal: Principal,
+        context: Mapping[str, Any],
+        intents: tuple[str, ...],
+        facts: dict[str, Any],
+        errors: list[str],
+    ) -> list[Reason]:
+        variables = CallVariables(call, principal, context, intents, facts)
+        reasons: list[Reason] = []
+        for rule in self._rules_for(call.name):
+            if rule.static_mismatch(intents, principal) is not None:
+                continue
+            if rule.condition is not None:
+                try:
+                    if not rule.condition.evaluate(variables.get):
+                        continue
+                except Exception as exc:
+                    # An error is not a pass: a blocking rule applies, an allow rule does not.
+                    errors.append(f"rule '{rule.id}': condition failed: {exc}")
+                    if rule.verdict is Verdict.ALLOW:
+                        continue
+            reasons.append(
+                Reason.model_construct(
+                    rule_id=rule.id,
+                    verdict=rule.verdict,
+                    message=rule.message,
+                    matched=_what_matched(rule, intents),
+                    monitor_only=rule.monitor_only,
+                )
+            )
+        return reasons
+
+    def _rules_for(self, tool: str) -> tuple[CompiledRule, ...]:
+        rules = self._rules_by_tool.get(tool)
+        if rules is None:
+            rules = tuple(r for r in self.policy.rules if r.matches_tool(tool))
+            if len(self._rules_by_tool) >= _RULE_CACHE_LIMIT:
+                self._rules_by_tool.clear()
+            self._rules_by_tool[tool] = rules
+        return rules
+
+    def _needs_approval(self, evaluation: Evaluation) -> bool:
+        return (
+            evaluation.policy_verdict is Verdict.REQUIRE_APPROVAL
+            and self.policy.mode == "enforce"
+        )
+
+    def _approve(
+        self, evaluation: Evaluation, presented: ApprovalGrant | None
+    ) -> tuple[Verdict, Reason, str | None]:
+        settled = self._settle_without_asking(evaluation, presented)
+        if settled is not None:
+            return settled
+        return self._judge_grant(evaluation, self.approver.request(self._request(evaluation)))
+
+    async def _approve_async(
+        self,
+        evaluation: Evaluation,
+        presented: ApprovalGrant | None,
+        ask: Callable[[ApprovalRequest], Any],
+    ) -> tuple[Verdict, Reason, str | None]:
+        settled = self._settle_without_asking(evaluation, presented)
+        if settled is not None:
+            return settled
+        return self._judge_grant(evaluation, await ask(self._request(evaluation)))
+
+    def _settle_without_asking(
+        self, evaluation: Evaluation, presented: ApprovalGrant | None
+    ) -> tuple[Verdict, Reason, str | None] | None:
+        """A presented grant or a standing one (approved earlier, not yet expired)."""
+        if presented is not None:
+            if not self._signer.verify(presented):
+                return _refused("the presented approval is not signed by this firewall")
+            return self._judge_grant(evaluation, presented, remember=False)
+        standing = self._standing_grants.get(evaluation.fingerprint)
+        if standing is not None:
+            if standing.problem_with(evaluation.call) is None:
+                return _approved(standing)
+            self._standing_grants.pop(evaluation.fingerprint, None)
+        return None
+
+    def _judge_grant(
+        self, evaluation: Evaluation, grant: ApprovalGrant | None, remember: bool = True
+    ) -> tuple[Verdict, Reason, str | None]:
+        if grant is None:
+            return _refused("the approver refused the call")
+        problem = grant.problem_with(evaluation.call)
+        if problem is not None:
+            return _refused(problem)
+        if remember and grant.expires_at is not None:
+            self._standing_grants[evaluation.fingerprint] = grant
+        return _approved(grant)
+
+    def _request(self, evaluation: Evaluation) -> ApprovalRequest:
+        return ApprovalRequest(
+            call=evaluation.call,
+            principal=evaluation.principal,
+            context=dict(evaluation.context),
+            reasons=tuple(r for r in evaluation.reasons if r.verdict is Verdict.REQUIRE_APPROVAL),
+            fingerprint=evaluation.fingerprint,
+            session=evaluation.session,
+        )
+
+    def _finish(
+        self,
+        evaluation: Evaluation,
+        approved_verdict: Verdict | None = None,
+        approval_reason: Reason | None = None,
+        approved_by: str | None = None,
+    ) -> Decision:
+        verdict = evaluation.policy_verdict if approved_verdict is None else approved_verdict
+        reasons = evaluation.reasons
+        if approval_reason is not None:
+            reasons = [*reasons, approval_reason]
+        monitor = self.policy.mode == "monitor"
+        decision = Decision.model_construct(
+            verdict=Verdict.ALLOW if monitor else verdict,
+            reasons=tuple(reasons),
+            intents=evaluation.intents,
+            facts=evaluation.facts,
+            tool=evaluation.call.name,
+            call_id=evaluation.call.id,
+            call_hash=evaluation.fingerprint,
+            policy=self.policy.name,
+            policy_version=self.policy.version,
+            mode=self.policy.mode,
+            policy_verdict=evaluation.policy_verdict,
+            approved_by=approved_by,
+            errors=tuple(evaluation.errors),
+            session=evaluation.session,
+            time=datetime.now(UTC),
+        )
+        return self._record(decision, evaluation.call, evaluation.principal, evaluation.context)
+
+    def _record(
+        self, decision: Decision, call: ToolCall, principal: Principal, context: Mapping[str, Any]
+    ) -> Decision:
+        for sink in self.sinks:
+            try:
+                sink.record(decision, call, principal, context)
+            except Exception as exc:
+                # A decision that cannot be recorded is not allowed to take effect.
+                failed = _as_failure(decision, f"recording failed in {type(sink).__name__}: {exc}")
+                if sink is not self.memory:
+                    self.memory.record(failed, call, principal, context)
+                return failed
+        return decision
+
+    def _failure(
+        self,
+        call: ToolCall,
+        principal: Principal | None,
+        context: Mapping[str, Any] | None,
+        session: str | None,
+        stage: str,
+        exc: Exception,
+    ) -> Decision:
+        message = f"{stage} failed: {type(exc).__name__}: {exc}"
+        try:
+            fingerprint = call.fingerprint()
+            name, call_id = call.name, call.id
+        except Exception:
+            fingerprint, name, call_id = "", "<unreadable call>", None
+        decision = Decision(
+            verdict=Verdict.DENY,
+            reasons=(_error_reason(message),),
+            intents=_UNKNOWN,
+            tool=name,
+            call_id=call_id,
+            call_hash=fingerprint,
+            policy=self.policy.name,
+            policy_version=self.policy.version,
+            mode=self.policy.mode,
+            policy_verdict=Verdict.DENY,
+            errors=(message,),
+            session=session,
+        )
+        try:
+            return self._record(decision, call, principal or ANONYMOUS, context or {})
+        except Exception:
+            return decision
+
+
+class CallVariables:
+    """Builds each CEL variable once per call, and only when a condition asks for it."""
+
+    __slots__ = ("_cache", "_call", "_context", "_facts", "_intents", "_principal")
+
+    def __init__(
+        self,
+        call: ToolCall,
+        principal: Principal,
+        context: Mapping[str, Any],
+        intents: tuple[str, ...],
+        facts: dict[str, Any],
+    ) -> None:
+        self._call = call
+        self._principal = principal
+        self._context = context
+        self._intents = intents
+        self._facts = facts
+        self._cache: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        value = self._cache.get(name, _MISSING)
+        if value is _MISSING:
+            value = self._cache[name] = self._build(name)
+        return value
+
+    def _build(self, name: str) -> Any:
+        if name == "call":
+            call = self._call
+            return {
+                "name": call.name,
+                "id": call.id or "",
+                "arguments": call.arguments,
+                "raw_arguments": call.raw_arguments or "",
+            }
+        if name == "principal":
+            p = self._principal
+            return {"id": p.id, "kind": p.kind, "roles": list(p.roles), "attributes": p.attributes}
+        if name == "intents":
+            return list(self._intents)
+        if name == "facts":
+            return self._facts
+        if name == "context":
+            return dict(self._context)
+        if name == "flow":
+            return {}
+        raise KeyError(name)
+
+
+def _merge_facts(into: dict[str, Any], new: Mapping[str, Any]) -> None:
+    """Combine facts of several arguments read by one classifier: lists join, flags OR."""
+    for key, value in new.items():
+        old = into.get(key, _MISSING)
+        if old is _MISSING:
+            into[key] = value
+        elif isinstance(old, list) and isinstance(value, list):
+            into[key] = old + [v for v in value if v not in old]
+        elif isinstance(old, bool) and isinstance(value, bool):
+            into[key] = old or value
+        else:
+            into[key] = value
+
+
+def _what_matched(rule: CompiledRule, intents: tuple[str, ...]) -> dict[str, Any]:
+    if not rule.intent_patterns:
+        return {}
+    return {
+        "intents": [i for i in intents if any(intent_matches(p, i) for p in rule.intent_patterns)]
+    }
+
+
+def _approved(grant: ApprovalGrant) -> tuple[Verdict, Reason, str | None]:
+    reason = Reason.model_construct(
+        rule_id="approval",
+        verdict=Verdict.ALLOW,
+        message=f"approved by {grant.approver}",
+        matched={},
+        monitor_only=False,
+    )
+    return Verdict.ALLOW, reason, grant.approver
+
+
+def _refused(why: str) -> tuple[Verdict, Reason, str | None]:
+    reason = Reason.model_construct(
+        rule_id="approval", verdict=Verdict.DENY, message=why, matched={}, monitor_only=False
+    )
+    return Verdict.DENY, reason, None
+
+
+def _error_reason(message: str) -> Reason:
+    return Reason(rule_id="firewall.error", verdict=Verdict.DENY, message=message)
+
+
+def _as_failure(decision: Decision, message: str) -> Decision:
+    return decision.model_copy(
+        update={
+            "verdict": Verdict.DENY,
+            "reasons": (*decision.reasons, _error_reason(message)),
+            "errors": (*decision.errors, message),
+        }
+    )
