@@ -74,7 +74,9 @@ def grant_for(
     if ttl is not None:
         delta = ttl if isinstance(ttl, timedelta) else timedelta(seconds=ttl)
         expires = datetime.now(UTC) + delta
-    return ApprovalGrant(fingerprint=call.fingerprint(), approver=approver, expires_at=expires, note=note)
+    return ApprovalGrant(
+        fingerprint=call.fingerprint(), approver=approver, expires_at=expires, note=note
+    )
 
 
 class GrantSigner:
@@ -180,4 +182,3 @@ def _read_line_with_timeout(stream: TextIO, timeout: float) -> str | None:
         return answers.get(timeout=timeout)
     except queue.Empty:
         return None
-

@@ -63,7 +63,9 @@ class Condition:
         return result
 
 
-def compile_condition(source: str, fact_fields: Mapping[str, frozenset[str]] | None = None) -> Condition:
+def compile_condition(
+    source: str, fact_fields: Mapping[str, frozenset[str]] | None = None
+) -> Condition:
     """Compile ``source`` and reject references to unknown variables and fields.
 
     ``fact_fields`` maps classifier names to the facts they produce; by default every
@@ -122,9 +124,7 @@ def _check_fact_path(path: list[str], fact_fields: Mapping[str, frozenset[str]] 
         known_kinds = classifiers.available()
         facts = classifiers.get_classifier(kind).facts if kind in known_kinds else None
     if facts is None:
-        raise ConditionError(
-            f"unknown classifier 'facts.{kind}' (known: {', '.join(known_kinds)})"
-        )
+        raise ConditionError(f"unknown classifier 'facts.{kind}' (known: {', '.join(known_kinds)})")
     if len(path) > 1 and facts and path[1] not in facts:
         raise ConditionError(
             f"unknown fact 'facts.{kind}.{path[1]}' (known: {', '.join(sorted(facts))})"

@@ -244,8 +244,7 @@ class Firewall:
 
     def _needs_approval(self, evaluation: Evaluation) -> bool:
         return (
-            evaluation.policy_verdict is Verdict.REQUIRE_APPROVAL
-            and self.policy.mode == "enforce"
+            evaluation.policy_verdict is Verdict.REQUIRE_APPROVAL and self.policy.mode == "enforce"
         )
 
     def _approve(

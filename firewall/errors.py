@@ -1,4 +1,4 @@
-"""Errors the firewall raises to its user (never to the agent: the engine turns those into denies)."""
+"""Errors the firewall raises to its user; the engine turns errors inside a check into denies."""
 
 from __future__ import annotations
 

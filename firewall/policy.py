@@ -106,7 +106,9 @@ class RuleSpec(_Spec):
     @classmethod
     def _id_shape(cls, value: str) -> str:
         if not _RULE_ID.match(value):
-            raise ValueError("rule ids use letters, digits and _ . : - and start with one of the first two")
+            raise ValueError(
+                "rule ids use letters, digits and _ . : - and start with one of the first two"
+            )
         return value
 
 
@@ -122,7 +124,9 @@ class PrincipalSpec(_Spec):
     attributes: dict[str, Any] = Field(default_factory=dict)
 
     def to_principal(self) -> Principal:
-        return Principal(id=self.id, kind=self.kind, roles=tuple(self.roles), attributes=self.attributes)
+        return Principal(
+            id=self.id, kind=self.kind, roles=tuple(self.roles), attributes=self.attributes
+        )
 
 
 class PolicyTestSpec(_Spec):
@@ -278,7 +282,9 @@ class _PolicyLoader:
 
     def compile_document(self, doc: YamlDocument, source: str, base_dir: Path) -> Policy:
         if not isinstance(doc.data, dict):
-            raise PolicyError("a policy must be a mapping with at least 'name'", file=source, line=1)
+            raise PolicyError(
+                "a policy must be a mapping with at least 'name'", file=source, line=1
+            )
         spec = _validate(doc, source)
         tools: dict[str, CompiledTool] = {}
         rules: list[CompiledRule] = []
@@ -319,9 +325,13 @@ class _PolicyLoader:
         path = (base_dir / include).resolve()
         line = doc.line_of(("include", index))
         if path in self._stack:
-            raise PolicyError(f"include cycle through '{include}'", file=source, field="include", line=line)
+            raise PolicyError(
+                f"include cycle through '{include}'", file=source, field="include", line=line
+            )
         if not path.is_file():
-            raise PolicyError(f"included file '{include}' not found", file=source, field="include", line=line)
+            raise PolicyError(
+                f"included file '{include}' not found", file=source, field="include", line=line
+            )
         return self.load(path)
 
 
@@ -360,8 +370,9 @@ def _compile_tool(name: str, spec: ToolSpec, doc: YamlDocument, source: str) -> 
         try:
             classifier = classifiers.get_classifier(entry.classifier)
         except KeyError:
+            known = ", ".join(classifiers.available())
             raise PolicyError(
-                f"unknown classifier '{entry.classifier}' (known: {', '.join(classifiers.available())})",
+                f"unknown classifier '{entry.classifier}' (known: {known})",
                 file=source,
                 field=f"tools.{name}.classify.{index}.classifier",
                 line=doc.line_of((*path, "classifier")),
@@ -381,9 +392,14 @@ def _compile_tool(name: str, spec: ToolSpec, doc: YamlDocument, source: str) -> 
                 classifier.validate_options(options)
             except ValueError as exc:
                 raise PolicyError(
-                    str(exc), file=source, field=f"tools.{name}.classify.{index}", line=doc.line_of(path)
+                    str(exc),
+                    file=source,
+                    field=f"tools.{name}.classify.{index}",
+                    line=doc.line_of(path),
                 ) from None
-        bindings.append(ToolBinding(classifier=classifier, argument=entry.argument, options=options))
+        bindings.append(
+            ToolBinding(classifier=classifier, argument=entry.argument, options=options)
+        )
     return CompiledTool(
         name=name,
         declared_intents=frozenset(spec.intents),
