@@ -15,7 +15,7 @@ Only the variables a condition names are converted for it, which keeps evaluatio
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,24 +43,70 @@ class ConditionError(ValueError):
     """A condition that does not compile or names something that does not exist."""
 
 
+#: Which parts of a variable a condition reads: ``None`` is "all of it", a mapping names
+#: the keys read below this point (``{"arguments": {"to": None}}`` for ``call.arguments.to``).
+Projection = dict[str, "Projection | None"] | None
+
+
 @dataclass(frozen=True)
 class Condition:
-    """A compiled CEL expression and the variables it needs."""
+    """A compiled CEL expression, the variables it needs and the parts of them it reads."""
 
     source: str
     program: Any
     needs: tuple[str, ...]
+    projections: Mapping[str, Projection]
 
-    def evaluate(self, variables: Callable[[str], Any]) -> bool:
-        """Run the condition; ``variables(name)`` supplies each variable it needs.
+    def evaluate(self, activation: Any) -> bool:
+        """Run the condition on a ``cel.Context`` (or mapping) holding the variables it needs.
 
         Raises on a runtime error (a missing field, a wrong type, a non-boolean result):
         the engine decides what an error means for the rule.
         """
-        result = self.program.execute({name: variables(name) for name in self.needs})
+        result = self.program.execute(activation)
         if not isinstance(result, bool):
             raise ConditionError(f"condition returned {type(result).__name__}, not a boolean")
         return result
+
+
+def merge_projections(first: Projection, second: Projection) -> Projection:
+    """The parts of a variable that either of two conditions reads."""
+    if first is None or second is None:
+        return None
+    merged = dict(first)
+    for key, sub in second.items():
+        merged[key] = merge_projections(merged[key], sub) if key in merged else sub
+    return merged
+
+
+def project(value: Any, projection: Projection) -> Any:
+    """Keep only the parts of ``value`` a projection names: converting less is faster."""
+    if projection is None or not isinstance(value, Mapping):
+        return value
+    return {key: project(value[key], sub) for key, sub in projection.items() if key in value}
+
+
+def _projections(source: str, names: set[str]) -> dict[str, Projection]:
+    """For each variable, the dotted paths the (string-stripped) source reads below it."""
+    result: dict[str, Projection] = {}
+    for name in names:
+        projection: Projection = {}
+        for match in re.finditer(rf"(?<![\w.]){name}\b((?:\s*\.\s*[A-Za-z_]\w*)*)", source):
+            path = [p.strip() for p in match.group(1).split(".") if p.strip()]
+            if source[match.end() :].lstrip().startswith("("):
+                path = path[:-1]
+            if not path:
+                projection = None
+                break
+            tree: dict[str, Projection] = {}
+            node = tree
+            for part in path[:-1]:
+                node[part] = {}
+                node = node[part]  # type: ignore[assignment]
+            node[path[-1]] = None
+            projection = merge_projections(projection, tree)
+        result[name] = projection
+    return result
 
 
 def compile_condition(
@@ -90,7 +136,9 @@ def compile_condition(
         )
     _check_fields(stripped, fact_fields)
     needs = tuple(v for v in VARIABLES if v in names)
-    return Condition(source=source, program=program, needs=needs)
+    return Condition(
+        source=source, program=program, needs=needs, projections=_projections(stripped, names)
+    )
 
 
 def _check_fields(source: str, fact_fields: Mapping[str, frozenset[str]] | None) -> None:

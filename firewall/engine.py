@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import cel
+
 from firewall.approvals import (
     ApprovalGrant,
     ApprovalRequest,
@@ -23,6 +25,7 @@ from firewall.approvals import (
     GrantSigner,
     grant_for,
 )
+from firewall.conditions import Projection, merge_projections, project
 from firewall.model import (
     ANONYMOUS,
     Decision,
@@ -32,6 +35,7 @@ from firewall.model import (
     ToolCall,
     Verdict,
     intent_matches,
+    trusted,
 )
 from firewall.policy import CompiledRule, CompiledTool, Policy
 from firewall.sinks import DecisionSink, MemorySink
@@ -73,7 +77,7 @@ class Firewall:
         self.memory = MemorySink()
         self.sinks: list[DecisionSink] = [self.memory, *(sinks or ())]
         self._signer = GrantSigner(grant_key or os.urandom(32))
-        self._rules_by_tool: dict[str, tuple[CompiledRule, ...]] = {}
+        self._rules_by_tool: dict[str, RulesForTool] = {}
         self._standing_grants: dict[str, ApprovalGrant] = {}
 
     # -- public API ---------------------------------------------------------------------
@@ -152,7 +156,8 @@ class Firewall:
         else:
             verdict = self.policy.default
             reasons.append(
-                Reason.model_construct(
+                trusted(
+                    Reason,
                     rule_id="default",
                     verdict=verdict,
                     message=f"no rule matched; the policy's default is {verdict.label}",
@@ -208,14 +213,15 @@ class Firewall:
         facts: dict[str, Any],
         errors: list[str],
     ) -> list[Reason]:
+        candidates = self._rules_for(call.name)
         variables = CallVariables(call, principal, context, intents, facts)
         reasons: list[Reason] = []
-        for rule in self._rules_for(call.name):
+        for rule in candidates.rules:
             if rule.static_mismatch(intents, principal) is not None:
                 continue
             if rule.condition is not None:
                 try:
-                    if not rule.condition.evaluate(variables.get):
+                    if not rule.condition.evaluate(variables.activation(candidates.projections)):
                         continue
                 except Exception as exc:
                     # An error is not a pass: a blocking rule applies, an allow rule does not.
@@ -223,7 +229,8 @@ class Firewall:
                     if rule.verdict is Verdict.ALLOW:
                         continue
             reasons.append(
-                Reason.model_construct(
+                trusted(
+                    Reason,
                     rule_id=rule.id,
                     verdict=rule.verdict,
                     message=rule.message,
@@ -233,14 +240,14 @@ class Firewall:
             )
         return reasons
 
-    def _rules_for(self, tool: str) -> tuple[CompiledRule, ...]:
-        rules = self._rules_by_tool.get(tool)
-        if rules is None:
-            rules = tuple(r for r in self.policy.rules if r.matches_tool(tool))
+    def _rules_for(self, tool: str) -> RulesForTool:
+        found = self._rules_by_tool.get(tool)
+        if found is None:
+            found = RulesForTool.select(self.policy.rules, tool)
             if len(self._rules_by_tool) >= _RULE_CACHE_LIMIT:
                 self._rules_by_tool.clear()
-            self._rules_by_tool[tool] = rules
-        return rules
+            self._rules_by_tool[tool] = found
+        return found
 
     def _needs_approval(self, evaluation: Evaluation) -> bool:
         return (
@@ -315,7 +322,8 @@ class Firewall:
         if approval_reason is not None:
             reasons = [*reasons, approval_reason]
         monitor = self.policy.mode == "monitor"
-        decision = Decision.model_construct(
+        decision = trusted(
+            Decision,
             verdict=Verdict.ALLOW if monitor else verdict,
             reasons=tuple(reasons),
             intents=evaluation.intents,
@@ -383,10 +391,33 @@ class Firewall:
             return decision
 
 
+@dataclass(frozen=True)
+class RulesForTool:
+    """The rules that can apply to one tool name, and what their conditions read."""
+
+    rules: tuple[CompiledRule, ...]
+    projections: Mapping[str, Projection]
+
+    @classmethod
+    def select(cls, rules: Iterable[CompiledRule], tool: str) -> RulesForTool:
+        chosen = tuple(r for r in rules if r.matches_tool(tool))
+        projections: dict[str, Projection] = {}
+        for rule in chosen:
+            if rule.condition is None:
+                continue
+            for name, projection in rule.condition.projections.items():
+                projections[name] = (
+                    merge_projections(projections[name], projection)
+                    if name in projections
+                    else projection
+                )
+        return cls(rules=chosen, projections=projections)
+
+
 class CallVariables:
     """Builds each CEL variable once per call, and only when a condition asks for it."""
 
-    __slots__ = ("_cache", "_call", "_context", "_facts", "_intents", "_principal")
+    __slots__ = ("_activation", "_cache", "_call", "_context", "_facts", "_intents", "_principal")
 
     def __init__(
         self,
@@ -402,6 +433,19 @@ class CallVariables:
         self._intents = intents
         self._facts = facts
         self._cache: dict[str, Any] = {}
+        self._activation: cel.Context | None = None
+
+    def activation(self, projections: Mapping[str, Projection]) -> cel.Context:
+        """One CEL context per call, holding only the parts of the variables conditions read.
+
+        Converting values into CEL is the expensive part of a condition, so it is done
+        once per call and only for what the policy's conditions name.
+        """
+        if self._activation is None:
+            self._activation = cel.Context(
+                {name: project(self.get(name), sub) for name, sub in projections.items()}
+            )
+        return self._activation
 
     def get(self, name: str) -> Any:
         value = self._cache.get(name, _MISSING)
@@ -455,7 +499,8 @@ def _what_matched(rule: CompiledRule, intents: tuple[str, ...]) -> dict[str, Any
 
 
 def _approved(grant: ApprovalGrant) -> tuple[Verdict, Reason, str | None]:
-    reason = Reason.model_construct(
+    reason = trusted(
+        Reason,
         rule_id="approval",
         verdict=Verdict.ALLOW,
         message=f"approved by {grant.approver}",
@@ -466,8 +511,13 @@ def _approved(grant: ApprovalGrant) -> tuple[Verdict, Reason, str | None]:
 
 
 def _refused(why: str) -> tuple[Verdict, Reason, str | None]:
-    reason = Reason.model_construct(
-        rule_id="approval", verdict=Verdict.DENY, message=why, matched={}, monitor_only=False
+    reason = trusted(
+        Reason,
+        rule_id="approval",
+        verdict=Verdict.DENY,
+        message=why,
+        matched={},
+        monitor_only=False,
     )
     return Verdict.DENY, reason, None
 

@@ -60,7 +60,7 @@ def _trace(
     if rule.condition is None:
         return outcome(True, "match fits and there is no condition")
     try:
-        result = rule.condition.evaluate(variables.get)
+        result = rule.condition.evaluate(variables.activation(rule.condition.projections))
     except Exception as exc:
         applies = rule.verdict is not Verdict.ALLOW
         return outcome(

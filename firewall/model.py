@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class Intent(StrEnum):
@@ -193,10 +195,20 @@ class Decision(BaseModel):
         return f"Tool call '{self.tool}' {head} by the firewall: {detail}"
 
 
-def union_intents(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
-    """Sorted, de-duplicated intents of several classifications."""
-    return tuple(sorted({i for g in groups for i in g}))
+def trusted(cls: type[_M], **values: Any) -> _M:
+    """Build a model from values the engine itself produced, skipping validation.
+
+    ``check()`` builds a Decision and its Reasons on every tool call; validating data we
+    just computed would cost more than the rest of the decision. Every field must be given.
+    """
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
-def freeze_mapping(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    return dict(value) if value else {}
+def expand_intent_patterns(patterns: Iterable[str]) -> frozenset[str]:
+    """Every intent of the taxonomy that one of ``patterns`` covers."""
+    return frozenset(i.value for i in Intent if any(intent_matches(p, i.value) for p in patterns))

@@ -19,7 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from firewall import intent as classifiers
 from firewall.conditions import Condition, ConditionError, compile_condition
 from firewall.errors import PolicyError
-from firewall.model import INTENT_PATTERNS, Intent, Principal, Verdict, intent_matches
+from firewall.model import (
+    INTENT_PATTERNS,
+    Intent,
+    Principal,
+    Verdict,
+    expand_intent_patterns,
+)
 from firewall.yamlsource import YamlDocument, parse_yaml
 
 VerdictName = Literal["allow", "deny", "require_approval"]
@@ -190,6 +196,8 @@ class CompiledRule:
     condition: Condition | None
     monitor_only: bool
     source: str
+    #: The taxonomy intents ``intent_patterns`` cover, so matching is one set test.
+    covered_intents: frozenset[str] = frozenset()
 
     def matches_tool(self, tool: str) -> bool:
         return not self.tool_patterns or any(
@@ -198,9 +206,7 @@ class CompiledRule:
 
     def static_mismatch(self, intents: tuple[str, ...], principal: Principal) -> str | None:
         """Why the intents or principal do not match (``None`` when they do)."""
-        if self.intent_patterns and not any(
-            intent_matches(p, i) for p in self.intent_patterns for i in intents
-        ):
+        if self.intent_patterns and self.covered_intents.isdisjoint(intents):
             return "intents"
         match = self.principals
         if match is not None:
@@ -460,4 +466,5 @@ def _compile_rule(
         condition=condition,
         monitor_only=spec.mode == "monitor",
         source=source,
+        covered_intents=expand_intent_patterns(spec.match.intents),
     )
