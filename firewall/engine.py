@@ -26,6 +26,7 @@ from firewall.approvals import (
     grant_for,
 )
 from firewall.conditions import Projection, merge_projections, project
+from firewall.graph import EMPTY_FLOW, FlowLookup, GraphStore, SessionGraph
 from firewall.model import (
     ANONYMOUS,
     Decision,
@@ -59,6 +60,8 @@ class Evaluation:
     policy_verdict: Verdict
     errors: list[str] = field(default_factory=list)
     fingerprint: str = ""
+    #: Where the argument values came from (computed on first use).
+    flow: FlowLookup | None = None
 
 
 class Firewall:
@@ -71,8 +74,11 @@ class Firewall:
         approver: Approver | None = None,
         sinks: Iterable[DecisionSink] | None = None,
         grant_key: bytes | None = None,
+        graphs: GraphStore | None = None,
     ) -> None:
         self.policy = policy
+        #: The action graph of every session (bounded); see ``firewall.graph``.
+        self.graphs = graphs if graphs is not None else GraphStore()
         self.approver: Approver = approver or DenyAllApprover()
         self.memory = MemorySink()
         self.sinks: list[DecisionSink] = [self.memory, *(sinks or ())]
@@ -133,6 +139,41 @@ class Firewall:
         """A signed grant for exactly ``call``, to present later as ``check(..., grant=)``."""
         return self._signer.sign(grant_for(call, approver, ttl, note))
 
+    # -- the action graph ---------------------------------------------------------------
+
+    def graph(self, session: str | None = None) -> SessionGraph:
+        """The action graph of ``session`` (created when new)."""
+        return self.graphs.get(session)
+
+    def record_message(self, session: str | None, role: str, text: Any) -> None:
+        """Feed a user prompt or model message to the session's graph.
+
+        Values in the user's own messages are marked ``user`` in ``flow``; adapters call
+        this with each prompt so a value the user typed is not mistaken for injected data.
+        """
+        self.graphs.get(session).add_message(role, text)
+
+    def record_result(
+        self,
+        call: ToolCall,
+        output: Any,
+        *,
+        session: str | None = None,
+        labels: Iterable[str] = (),
+        original: Any = None,
+    ) -> None:
+        """Record what a tool returned (already redacted) with its labels.
+
+        The tool's ``output_labels`` from the policy (e.g. ``untrusted``) are added;
+        ``original`` (the unredacted output) is indexed by digest only, so a value the
+        model restores from a placeholder is traced back to this result.
+        """
+        tool = self.policy.tool(call.name)
+        all_labels = set(labels) | (set(tool.output_labels) if tool is not None else set())
+        self.graphs.get(session).add_result(
+            output, tool=call.name, call_id=call.id, labels=frozenset(all_labels), original=original
+        )
+
     def evaluate(
         self,
         call: ToolCall,
@@ -149,7 +190,8 @@ class Firewall:
         tool = self.policy.tool(call.name)
         intents, facts = self._classify(call, tool)
         errors: list[str] = []
-        reasons = self._match_rules(call, principal, context, intents, facts, errors)
+        flow = FlowLookup(self.graphs, session, call.arguments)
+        reasons = self._match_rules(call, principal, context, intents, facts, errors, flow)
         enforced = [r.verdict for r in reasons if not r.monitor_only]
         if enforced:
             verdict = max(enforced)
@@ -176,6 +218,7 @@ class Firewall:
             policy_verdict=verdict,
             errors=errors,
             fingerprint=call.fingerprint(),
+            flow=flow,
         )
 
     # -- stages -------------------------------------------------------------------------
@@ -212,9 +255,10 @@ class Firewall:
         intents: tuple[str, ...],
         facts: dict[str, Any],
         errors: list[str],
+        flow: FlowLookup | None = None,
     ) -> list[Reason]:
         candidates = self._rules_for(call.name)
-        variables = CallVariables(call, principal, context, intents, facts)
+        variables = CallVariables(call, principal, context, intents, facts, flow)
         reasons: list[Reason] = []
         for rule in candidates.rules:
             if rule.static_mismatch(intents, principal) is not None:
@@ -340,7 +384,27 @@ class Firewall:
             session=evaluation.session,
             time=datetime.now(UTC),
         )
-        return self._record(decision, evaluation.call, evaluation.principal, evaluation.context)
+        decision = self._record(decision, evaluation.call, evaluation.principal, evaluation.context)
+        return self._note_in_graph(evaluation, decision)
+
+    def _note_in_graph(self, evaluation: Evaluation, decision: Decision) -> Decision:
+        """Add the decided call to the session's action graph (a failure here denies)."""
+        try:
+            call = evaluation.call
+            self.graphs.get(evaluation.session).add_call(
+                call.name,
+                call.arguments,
+                call_id=call.id,
+                verdict=decision.verdict.label,
+                rules=tuple(decision.rule_ids),
+                intents=decision.intents,
+                principal=evaluation.principal.id,
+                facts=decision.facts,
+                provenance=evaluation.flow.provenance() if evaluation.flow else None,
+            )
+        except Exception as exc:
+            return _as_failure(decision, f"recording in the action graph failed: {exc}")
+        return decision
 
     def _record(
         self, decision: Decision, call: ToolCall, principal: Principal, context: Mapping[str, Any]
@@ -417,7 +481,16 @@ class RulesForTool:
 class CallVariables:
     """Builds each CEL variable once per call, and only when a condition asks for it."""
 
-    __slots__ = ("_activation", "_cache", "_call", "_context", "_facts", "_intents", "_principal")
+    __slots__ = (
+        "_activation",
+        "_cache",
+        "_call",
+        "_context",
+        "_facts",
+        "_flow",
+        "_intents",
+        "_principal",
+    )
 
     def __init__(
         self,
@@ -426,7 +499,9 @@ class CallVariables:
         context: Mapping[str, Any],
         intents: tuple[str, ...],
         facts: dict[str, Any],
+        flow: FlowLookup | None = None,
     ) -> None:
+        self._flow = flow
         self._call = call
         self._principal = principal
         self._context = context
@@ -472,7 +547,7 @@ class CallVariables:
         if name == "context":
             return dict(self._context)
         if name == "flow":
-            return {}
+            return self._flow.variable() if self._flow is not None else EMPTY_FLOW
         raise KeyError(name)
 
 

@@ -1,0 +1,361 @@
+"""The action graph: what an agent session did, to which data, and where its arguments came from.
+
+Nodes are the session, user and model messages, tool calls (with their decision), tool
+results (with labels such as ``pii``, ``secret``, ``untrusted``) and datasets (tables,
+files, hosts). Edges say a message *proposes* a call, a call *produces* a result, a call
+*reads* or *writes* a dataset, and a result or message *flows_to* the argument of a later
+call that uses its data (found by value, see ``firewall.provenance``).
+
+Each session keeps a bounded number of events; the oldest are evicted together with
+their index entries, so memory stays bounded and lookups stay constant-time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from firewall.provenance import USER, ArgumentFlow, Holder, ValueIndex, content_keys
+
+NodeKind = Literal["session", "message", "call", "result", "dataset"]
+EdgeKind = Literal["proposes", "produces", "reads", "writes", "flows_to"]
+
+#: Keys of ``flow`` that describe the whole call; an argument with one of these names is
+#: still reachable as ``flow.arguments.<name>``.
+CALL_WIDE = ("arguments", "any_labels", "any_tools", "all_from_user")
+
+DEFAULT_MAX_EVENTS = 250_000
+DEFAULT_MAX_SESSIONS = 1024
+_MAX_DATASETS = 10_000
+
+
+@dataclass
+class Node:
+    """One node. ``attrs`` holds what the node is about (tool, verdict, role, ...)."""
+
+    id: str
+    kind: NodeKind
+    seq: int
+    attrs: dict[str, Any] = field(default_factory=dict)
+    labels: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    kind: EdgeKind
+    dst: str
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Provenance:
+    """Where each argument of one call came from; ``as_flow()`` is the CEL variable ``flow``."""
+
+    arguments: dict[str, ArgumentFlow]
+
+    def as_flow(self) -> dict[str, Any]:
+        per_arg = {name: flow.as_dict() for name, flow in self.arguments.items()}
+        labels: set[str] = set()
+        tools: set[str] = set()
+        for flow in self.arguments.values():
+            labels.update(flow.labels)
+            tools.update(flow.tools)
+        view: dict[str, Any] = {n: v for n, v in per_arg.items() if n not in CALL_WIDE}
+        view["arguments"] = per_arg
+        view["any_labels"] = sorted(labels - {USER})
+        view["any_tools"] = sorted(tools)
+        view["all_from_user"] = bool(self.arguments) and all(
+            f.from_user for f in self.arguments.values()
+        )
+        return view
+
+
+EMPTY_FLOW = Provenance(arguments={}).as_flow()
+
+
+class SessionGraph:
+    """The graph of one session. Thread-safe: one lock per session."""
+
+    def __init__(self, session: str | None, max_events: int = DEFAULT_MAX_EVENTS) -> None:
+        self.session = session
+        self.max_events = max_events
+        self._lock = threading.Lock()
+        self._counter = itertools.count(1)
+        self._nodes: OrderedDict[str, Node] = OrderedDict()
+        self._out: dict[str, list[Edge]] = {}
+        self._datasets: OrderedDict[str, Node] = OrderedDict()
+        self._index = ValueIndex()
+        self._calls_by_id: dict[str, str] = {}
+        self._last_call_of_tool: dict[str, str] = {}
+        self._last_assistant: str | None = None
+        self._events = 0
+        self.root = Node(id="session", kind="session", seq=0, attrs={"session": session})
+
+    # -- recording ----------------------------------------------------------------------
+
+    def add_message(self, role: str, text: Any) -> Node:
+        """A user or model message; values in a user's message are marked ``user``."""
+        if role not in ("user", "assistant", "system"):
+            raise ValueError(f"role must be user, assistant or system, not {role!r}")
+        with self._lock:
+            node = self._new("message", "m", {"role": role, "text": text})
+            if role == "assistant":
+                self._last_assistant = node.id
+            self._index.add(Holder(node.id, user=role == "user"), content_keys(text))
+            self._evict()
+            return node
+
+    def add_call(
+        self,
+        tool: str,
+        arguments: Mapping[str, Any],
+        *,
+        call_id: str | None = None,
+        verdict: str = "",
+        rules: tuple[str, ...] = (),
+        intents: tuple[str, ...] = (),
+        principal: str | None = None,
+        facts: Mapping[str, Any] | None = None,
+        provenance: Provenance | None = None,
+    ) -> Node:
+        """A decided tool call, its flows_to edges and its dataset reads/writes."""
+        with self._lock:
+            prov = provenance if provenance is not None else self._lookup(arguments)
+            node = self._new(
+                "call",
+                "c",
+                {
+                    "tool": tool,
+                    "call_id": call_id,
+                    "arguments": dict(arguments),
+                    "verdict": verdict,
+                    "rules": list(rules),
+                    "intents": list(intents),
+                    "principal": principal,
+                },
+            )
+            if call_id:
+                self._calls_by_id[call_id] = node.id
+            self._last_call_of_tool[tool] = node.id
+            if self._last_assistant is not None and self._last_assistant in self._nodes:
+                self._edge(self._last_assistant, "proposes", node.id)
+            for argument, flow in prov.arguments.items():
+                for source in flow.sources:
+                    if source in self._nodes:
+                        self._edge(source, "flows_to", node.id, argument=argument)
+            for kind, name in datasets_of(facts or {}):
+                dataset = self._dataset(kind, name)
+                edge = "writes" if kind.endswith("+w") else "reads"
+                self._edge(node.id, edge, dataset.id, allowed=verdict == "allow")
+            self._evict()
+            return node
+
+    def add_result(
+        self,
+        output: Any,
+        *,
+        tool: str | None = None,
+        call_id: str | None = None,
+        labels: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
+        original: Any = None,
+    ) -> Node:
+        """A tool's (redacted) output. ``original`` is the unredacted output, indexed by
+        digest only, so a value the model later restores from a placeholder is traced here."""
+        with self._lock:
+            call_node = self._calls_by_id.get(call_id) if call_id else None
+            if call_node is None and tool is not None:
+                call_node = self._last_call_of_tool.get(tool)
+            if tool is None and call_node in self._nodes:
+                tool = self._nodes[call_node].attrs.get("tool")
+            node = self._new(
+                "result", "r", {"tool": tool, "call_id": call_id, "output": output}, labels
+            )
+            if call_node is not None and call_node in self._nodes:
+                self._edge(call_node, "produces", node.id)
+            keys = content_keys(output)
+            if original is not None:
+                keys |= content_keys(original)
+            self._index.add(Holder(node.id, labels=node.labels, tool=tool), keys)
+            self._evict()
+            return node
+
+    # -- reading ------------------------------------------------------------------------
+
+    def provenance(self, arguments: Mapping[str, Any]) -> Provenance:
+        """Where each argument value came from, by value; cost independent of history."""
+        with self._lock:
+            return self._lookup(arguments)
+
+    def nodes(self, kind: NodeKind | None = None) -> list[Node]:
+        with self._lock:
+            items = [self.root, *self._datasets.values(), *self._nodes.values()]
+        return [n for n in items if kind is None or n.kind == kind]
+
+    def node(self, node_id: str) -> Node | None:
+        with self._lock:
+            return self._nodes.get(node_id) or self._datasets.get(node_id)
+
+    def edges(self, kind: EdgeKind | None = None) -> list[Edge]:
+        with self._lock:
+            items = [e for edges in self._out.values() for e in edges]
+        return [e for e in items if kind is None or e.kind == kind]
+
+    def events(self) -> Iterator[Node]:
+        """Messages, calls and results in the order they happened."""
+        with self._lock:
+            items = list(self._nodes.values())
+        yield from items
+
+    def __len__(self) -> int:
+        return self._events
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _lookup(self, arguments: Mapping[str, Any]) -> Provenance:
+        index = self._index
+        return Provenance({name: index.lookup(value) for name, value in arguments.items()})
+
+    def _new(
+        self, kind: NodeKind, prefix: str, attrs: dict[str, Any], labels: Any = frozenset()
+    ) -> Node:
+        seq = next(self._counter)
+        node = Node(id=f"{prefix}{seq}", kind=kind, seq=seq, attrs=attrs, labels=frozenset(labels))
+        self._nodes[node.id] = node
+        self._events += 1
+        return node
+
+    def _edge(self, src: str, kind: EdgeKind, dst: str, **attrs: Any) -> None:
+        self._out.setdefault(src, []).append(Edge(src, kind, dst, attrs))
+
+    def _dataset(self, kind: str, name: str) -> Node:
+        base = kind.removesuffix("+w")
+        node_id = f"{base}:{name}"
+        node = self._datasets.get(node_id)
+        if node is None:
+            node = Node(id=node_id, kind="dataset", seq=0, attrs={"type": base, "name": name})
+            self._datasets[node_id] = node
+            if len(self._datasets) > _MAX_DATASETS:
+                old, _ = self._datasets.popitem(last=False)
+                self._out.pop(old, None)
+        return node
+
+    def _evict(self) -> None:
+        if self._events <= self.max_events:
+            return
+        target = self.max_events - max(1, self.max_events // 10)
+        while self._events > target and self._nodes:
+            node_id, node = self._nodes.popitem(last=False)
+            self._out.pop(node_id, None)
+            self._index.remove(node_id)
+            call_id = node.attrs.get("call_id")
+            if node.kind == "call" and call_id and self._calls_by_id.get(call_id) == node_id:
+                del self._calls_by_id[call_id]
+            tool = node.attrs.get("tool")
+            if node.kind == "call" and self._last_call_of_tool.get(tool) == node_id:
+                del self._last_call_of_tool[tool]
+            self._events -= 1
+
+
+def datasets_of(facts: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(kind, name) of the datasets a call's facts name; kind ends in ``+w`` for a write.
+
+    Reads ``facts.sql.tables_read`` / ``tables_written`` (from the SQL classifier),
+    ``facts.path.paths_read`` / ``paths_written`` and ``facts.http.host`` when present.
+    """
+    sql = facts.get("sql")
+    if isinstance(sql, Mapping):
+        for table in _names(sql.get("tables_read")):
+            yield "table", table
+        for table in _names(sql.get("tables_written")):
+            yield "table+w", table
+    path = facts.get("path")
+    if isinstance(path, Mapping):
+        for name in _names(path.get("paths_read")):
+            yield "file", name
+        for name in _names(path.get("paths_written")):
+            yield "file+w", name
+    http = facts.get("http")
+    if isinstance(http, Mapping):
+        hosts = _names(http.get("hosts")) or _names(http.get("host"))
+        egress = bool(http.get("egress", True))
+        for host in hosts:
+            yield ("host+w" if egress else "host"), host
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list | tuple | set | frozenset):
+        return [v for v in value if isinstance(v, str) and v]
+    return []
+
+
+class GraphStore:
+    """Session id -> ``SessionGraph``; the least recently used session is dropped past the cap."""
+
+    def __init__(
+        self, max_sessions: int = DEFAULT_MAX_SESSIONS, max_events: int = DEFAULT_MAX_EVENTS
+    ) -> None:
+        self.max_sessions = max_sessions
+        self.max_events = max_events
+        self._graphs: OrderedDict[str | None, SessionGraph] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: str | None) -> SessionGraph:
+        """The graph of ``session``, created when new."""
+        with self._lock:
+            graph = self._graphs.get(session)
+            if graph is None:
+                graph = self._graphs[session] = SessionGraph(session, self.max_events)
+                if len(self._graphs) > self.max_sessions:
+                    self._graphs.popitem(last=False)
+            else:
+                self._graphs.move_to_end(session)
+            return graph
+
+    def find(self, session: str | None) -> SessionGraph | None:
+        """The graph of ``session`` if it exists (never creates one)."""
+        with self._lock:
+            return self._graphs.get(session)
+
+    def sessions(self) -> list[str | None]:
+        with self._lock:
+            return list(self._graphs)
+
+    def drop(self, session: str | None) -> None:
+        with self._lock:
+            self._graphs.pop(session, None)
+
+
+class FlowLookup:
+    """The provenance of one call, computed at most once and only when something asks.
+
+    The engine hands one to the rules (the ``flow`` variable) and uses the same result to
+    record the call's flows_to edges, so the lookup is never done twice.
+    """
+
+    __slots__ = ("_arguments", "_session", "_store", "_value")
+
+    def __init__(self, store: GraphStore, session: str | None, arguments: Mapping[str, Any]):
+        self._store = store
+        self._session = session
+        self._arguments = arguments
+        self._value: Provenance | None = None
+
+    def provenance(self) -> Provenance:
+        if self._value is None:
+            graph = self._store.find(self._session)
+            if graph is None:
+                self._value = Provenance({name: ArgumentFlow() for name in self._arguments})
+            else:
+                self._value = graph.provenance(self._arguments)
+        return self._value
+
+    def variable(self) -> dict[str, Any]:
+        """The CEL variable ``flow``."""
+        return self.provenance().as_flow()

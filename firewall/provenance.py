@@ -1,0 +1,265 @@
+"""Provenance by value: which earlier results and messages an argument's values came from.
+
+Every text a session sees (a user prompt, a tool result) is cut into *keys*: each whole
+leaf value and each line, whitespace-normalised and case-folded, plus the meaningful
+substrings inside it (emails, URLs and their hosts, IBANs, long numbers, identifiers,
+redaction placeholders). A key is stored as a 16-byte BLAKE2b digest, so the index keeps
+no value in clear. An argument is cut the same way and each of its keys is one hash-map
+lookup: the cost of a lookup depends on the size of the argument, never on how many
+events the session has seen. Each key keeps counts (labels, tools, user) rather than a
+list of every holder, so a value seen a million times costs no more to look up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The label a value carries when the user's own messages contain it.
+USER = "user"
+#: How many holders of one key are remembered by id (the most recent ones).
+HOLDERS_PER_KEY = 8
+#: Shortest whole value (after normalisation) that counts as a match on its own.
+MIN_VALUE_CHARS = 4
+#: Fewest digits a number needs to identify something (an account, a phone, a card).
+MIN_NUMBER_DIGITS = 6
+#: Longest line or value indexed as a whole; longer texts still yield their substrings.
+MAX_WHOLE_CHARS = 2000
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"\bhttps?://[^\s<>\"'`)\]}]+", re.IGNORECASE)
+_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://([^/?#:@\s]+)", re.IGNORECASE)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+_NUMBER = re.compile(r"(?<![\w])\+?\d(?:[ .\-/]?\d){" + str(MIN_NUMBER_DIGITS - 1) + r",}(?![\w])")
+_IDENTIFIER = re.compile(r"(?<![\w@.-])[A-Za-z0-9][A-Za-z0-9_\-]{5,}(?![\w@])")
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_LETTER = re.compile(r"[A-Za-z]")
+_NON_DIGIT = re.compile(r"\D")
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def normalise(text: str) -> str:
+    """Collapse whitespace and case-fold: ``"  Bob\\n Smith "`` -> ``"bob smith"``."""
+    return " ".join(text.split()).casefold()
+
+
+def substrings(text: str) -> Iterator[str]:
+    """The meaningful substrings of ``text``, each in a canonical form with a kind prefix."""
+    for m in _EMAIL.finditer(text):
+        yield "email:" + m.group().casefold()
+    for m in _URL.finditer(text):
+        url = m.group().rstrip(".,;:!?")
+        yield "url:" + url.casefold()
+        host = _HOST.match(url)
+        if host:
+            yield "host:" + host.group(1).casefold()
+    for m in _IBAN.finditer(text):
+        yield "iban:" + m.group().replace(" ", "")
+    for m in _NUMBER.finditer(text):
+        yield "num:" + _NON_DIGIT.sub("", m.group())
+    for m in _IDENTIFIER.finditer(text):
+        word = m.group()
+        if _HAS_DIGIT.search(word) and _HAS_LETTER.search(word):
+            yield "id:" + word.casefold()
+    for m in _PLACEHOLDER.finditer(text):
+        yield "ph:" + m.group()
+
+
+def leaves(value: Any) -> Iterator[str]:
+    """The strings in a JSON-like value (numbers as text; booleans and null skipped)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int | float):
+        yield repr(value) if isinstance(value, float) else str(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from leaves(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from leaves(item)
+    else:
+        yield str(value)
+
+
+def _whole(text: str) -> str | None:
+    norm = normalise(text)
+    if len(norm) < MIN_VALUE_CHARS or len(norm) > MAX_WHOLE_CHARS:
+        return None
+    if norm.isdigit() and len(norm) < MIN_NUMBER_DIGITS:
+        return None
+    return "v:" + norm
+
+
+def value_keys(value: Any) -> tuple[set[bytes], set[bytes]]:
+    """Digests of ``value``: (whole-value keys, substring keys), as used by a lookup."""
+    wholes: set[bytes] = set()
+    parts: set[bytes] = set()
+    for text in leaves(value):
+        key = _whole(text)
+        if key is not None:
+            wholes.add(_digest(key))
+        parts.update(_digest(s) for s in substrings(text))
+    return wholes, parts
+
+
+def content_keys(value: Any) -> set[bytes]:
+    """Digests of everything in ``value`` worth remembering: wholes, lines and substrings."""
+    keys: set[bytes] = set()
+    for text in leaves(value):
+        key = _whole(text)
+        if key is not None:
+            keys.add(_digest(key))
+        if "\n" in text:
+            for line in text.splitlines():
+                key = _whole(line)
+                if key is not None:
+                    keys.add(_digest(key))
+        keys.update(_digest(s) for s in substrings(text))
+    return keys
+
+
+class _Entry:
+    """What is known about one key: who held it, with which labels, from which tools."""
+
+    __slots__ = ("holders", "labels", "tools", "user")
+
+    def __init__(self) -> None:
+        self.holders: deque[str] = deque(maxlen=HOLDERS_PER_KEY)
+        self.labels: dict[str, int] = {}
+        self.tools: dict[str, int] = {}
+        self.user = 0
+
+    def empty(self) -> bool:
+        return not (self.user or self.labels or self.tools or self.holders)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """One indexed text: a node of the graph, its labels and tool, and whether the user wrote it."""
+
+    node: str
+    labels: frozenset[str] = frozenset()
+    tool: str | None = None
+    user: bool = False
+
+
+@dataclass
+class ArgumentFlow:
+    """Where one argument's value came from."""
+
+    labels: set[str] = field(default_factory=set)
+    tools: set[str] = field(default_factory=set)
+    sources: list[str] = field(default_factory=list)
+    from_user: bool = False
+    found: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "labels": sorted(self.labels),
+            "tools": sorted(self.tools),
+            "sources": list(self.sources),
+            "from_user": self.from_user,
+            "found": self.found,
+        }
+
+
+class ValueIndex:
+    """Key digest -> what held it. Not thread-safe: the session graph holds the lock."""
+
+    def __init__(self) -> None:
+        self._entries: dict[bytes, _Entry] = {}
+        self._keys_of: dict[str, tuple[Holder, tuple[bytes, ...]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, holder: Holder, keys: Iterable[bytes]) -> None:
+        """Remember that ``holder`` contained every key in ``keys``."""
+        stored = tuple(keys)
+        entries = self._entries
+        for key in stored:
+            entry = entries.get(key)
+            if entry is None:
+                entry = entries[key] = _Entry()
+            entry.holders.append(holder.node)
+            for label in holder.labels:
+                entry.labels[label] = entry.labels.get(label, 0) + 1
+            if holder.tool is not None:
+                entry.tools[holder.tool] = entry.tools.get(holder.tool, 0) + 1
+            if holder.user:
+                entry.user += 1
+        previous = self._keys_of.get(holder.node)
+        if previous is not None:
+            stored = previous[1] + stored
+        self._keys_of[holder.node] = (holder, stored)
+
+    def remove(self, node: str) -> None:
+        """Forget everything ``node`` contributed (when the graph evicts it)."""
+        found = self._keys_of.pop(node, None)
+        if found is None:
+            return
+        holder, keys = found
+        for key in keys:
+            entry = self._entries.get(key)
+            if entry is None:
+                continue
+            if node in entry.holders:
+                entry.holders.remove(node)
+            for label in holder.labels:
+                _decrement(entry.labels, label)
+            if holder.tool is not None:
+                _decrement(entry.tools, holder.tool)
+            if holder.user:
+                entry.user -= 1
+            if entry.empty():
+                del self._entries[key]
+
+    def lookup(self, value: Any) -> ArgumentFlow:
+        """Where ``value`` (an argument, possibly nested) came from."""
+        wholes, parts = value_keys(value)
+        flow = ArgumentFlow()
+        entries = self._entries
+        whole_from_user = False
+        parts_seen = 0
+        parts_from_user = 0
+        seen_sources: set[str] = set()
+        for key, is_whole in [(k, True) for k in wholes] + [(k, False) for k in parts]:
+            entry = entries.get(key)
+            if is_whole is False:
+                parts_seen += 1
+            if entry is None:
+                continue
+            flow.found = True
+            flow.labels.update(entry.labels)
+            flow.tools.update(entry.tools)
+            for node in entry.holders:
+                if node not in seen_sources:
+                    seen_sources.add(node)
+                    flow.sources.append(node)
+            if entry.user:
+                if is_whole:
+                    whole_from_user = True
+                else:
+                    parts_from_user += 1
+        flow.from_user = whole_from_user or (parts_seen > 0 and parts_from_user == parts_seen)
+        if flow.from_user:
+            flow.labels.add(USER)
+        return flow
+
+
+def _decrement(counts: dict[str, int], name: str) -> None:
+    left = counts.get(name, 0) - 1
+    if left > 0:
+        counts[name] = left
+    else:
+        counts.pop(name, None)
