@@ -242,7 +242,10 @@ class Firewall:
                     f"argument '{binding.argument}' is missing"
                 )
                 continue
-            result = binding.classifier.func(value, binding.options)
+            # ``_arguments``: the whole call, for options naming another argument
+            # (``method_argument``, ``operation_argument``).
+            options = {**binding.options, "_arguments": call.arguments}
+            result = binding.classifier.func(value, options)
             intents.update(result.intents)
             _merge_facts(facts.setdefault(binding.classifier.name, {}), result.facts)
         return tuple(sorted(intents)), facts

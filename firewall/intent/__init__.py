@@ -7,7 +7,9 @@ a policy that uses no shell tool never loads the shell grammar.
 
 A classifier is ``func(value, options) -> Classification``. It must not raise on any
 input (what it cannot read is intent ``unknown``); the engine still treats an exception
-as a deny.
+as a deny. Besides the tool declaration's options, the engine passes ``_arguments``: all
+arguments of the call, so an option may name another argument that completes the value
+(``method_argument`` for HTTP, ``operation_argument`` for paths).
 """
 
 from __future__ import annotations
