@@ -1,0 +1,53 @@
+"""What the audit log may keep of a call's arguments: never a secret in clear.
+
+With a redactor (the redaction engine, or any callable ``value -> (redacted, counts)``)
+the log keeps the redacted arguments (placeholders instead of PII and secrets) and the
+entity counts; replay then evaluates the redacted values. Without one it keeps only each
+argument's name, type and a hash, and replay reports such calls as not replayable.
+A hash of a low-entropy value (an amount, a short name) can be guessed by trying values:
+pass ``hash_key`` to use HMAC-SHA256 instead of a bare SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from firewall.model import canonical_json
+
+#: ``redactor(value) -> (redacted value, {entity type: count})``.
+Redactor = Callable[[Any], tuple[Any, Mapping[str, int]]]
+
+REDACTED = "redacted"
+HASHED = "hashed"
+
+
+class Scrubber:
+    """Turns arguments and context into what the log may store."""
+
+    def __init__(self, redactor: Redactor | None = None, hash_key: bytes | None = None) -> None:
+        self.redactor = redactor
+        self.hash_key = hash_key
+
+    @property
+    def form(self) -> str:
+        return REDACTED if self.redactor is not None else HASHED
+
+    def scrub(self, value: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
+        """(storable form of a mapping, entity counts)."""
+        if self.redactor is not None:
+            redacted, counts = self.redactor(dict(value))
+            return dict(redacted), {str(k): int(v) for k, v in counts.items()}
+        return {name: self.fingerprint(item) for name, item in value.items()}, {}
+
+    def fingerprint(self, value: Any) -> dict[str, Any]:
+        """Type and (keyed) hash of one value."""
+        text = canonical_json(value).encode()
+        if self.hash_key is not None:
+            return {
+                "type": type(value).__name__,
+                "hmac": hmac.new(self.hash_key, text, hashlib.sha256).hexdigest(),
+            }
+        return {"type": type(value).__name__, "sha256": hashlib.sha256(text).hexdigest()}
