@@ -19,7 +19,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from firewall.provenance import USER, ArgumentFlow, Holder, ValueIndex, content_keys
+from firewall.provenance import (
+    USER,
+    ArgumentFlow,
+    Holder,
+    ValueIndex,
+    content_keys,
+    phrase_keys,
+)
 
 NodeKind = Literal["session", "message", "call", "result", "dataset"]
 EdgeKind = Literal["proposes", "produces", "reads", "writes", "flows_to"]
@@ -106,7 +113,10 @@ class SessionGraph:
             node = self._new("message", "m", {"role": role, "text": text})
             if role == "assistant":
                 self._last_assistant = node.id
-            self._index.add(Holder(node.id, user=role == "user"), content_keys(text))
+            keys = content_keys(text)
+            if role == "user":
+                keys |= phrase_keys(text)
+            self._index.add(Holder(node.id, user=role == "user"), keys)
             self._evict()
             return node
 

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from firewall import intent as classifiers
 from firewall.conditions import Condition, ConditionError, compile_condition
@@ -135,8 +142,46 @@ class PrincipalSpec(_Spec):
         )
 
 
+class TestResult(_Spec):
+    tool: str
+    output: Any = None
+    labels: list[str] = Field(default_factory=list)
+
+
+class HistoryItem(_Spec):
+    """One earlier event of a test's session: ``{user: text}``, ``{assistant: text}`` or
+    ``{result: {tool, output, labels}}`` (the tool's ``output_labels`` are added)."""
+
+    user: str | None = None
+    assistant: str | None = None
+    result: TestResult | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> HistoryItem:
+        if sum(x is not None for x in (self.user, self.assistant, self.result)) != 1:
+            raise ValueError("a history item is exactly one of user, assistant or result")
+        return self
+
+    def replay_into(self, firewall: Any, session: str) -> None:
+        """Feed this event to ``firewall``'s graph of ``session``."""
+        if self.result is not None:
+            from firewall.model import ToolCall
+
+            call = ToolCall(name=self.result.tool)
+            firewall.record_result(
+                call, self.result.output, session=session, labels=self.result.labels
+            )
+        else:
+            role = "user" if self.user is not None else "assistant"
+            firewall.record_message(
+                session, role, self.user if self.user is not None else self.assistant
+            )
+
+
 class PolicyTestSpec(_Spec):
     name: str | None = None
+    #: Earlier events of the session (messages, tool results) the ``flow`` of the call sees.
+    history: list[HistoryItem] = Field(default_factory=list)
     call: TestCall
     principal: PrincipalSpec = Field(default_factory=PrincipalSpec)
     context: dict[str, Any] = Field(default_factory=dict)

@@ -33,7 +33,12 @@ def run_policy_tests(policy: Policy) -> list[PolicyTestResult]:
 
 def _run_one(firewall: Firewall, index: int, test: PolicyTestSpec) -> PolicyTestResult:
     call = ToolCall(name=test.call.name, arguments=test.call.arguments)
-    evaluation = firewall.evaluate(call, test.principal.to_principal(), test.context)
+    session = f"policy-test-{index + 1}"
+    for event in test.history:
+        event.replay_into(firewall, session)
+    evaluation = firewall.evaluate(
+        call, test.principal.to_principal(), test.context, session=session
+    )
     rules = tuple(r.rule_id for r in evaluation.reasons)
     missing = tuple(r for r in (test.expect_rules or ()) if r not in rules)
     return PolicyTestResult(

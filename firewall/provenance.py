@@ -24,11 +24,17 @@ USER = "user"
 #: How many holders of one key are remembered by id (the most recent ones).
 HOLDERS_PER_KEY = 8
 #: Shortest whole value (after normalisation) that counts as a match on its own.
-MIN_VALUE_CHARS = 4
+MIN_VALUE_CHARS = 3
 #: Fewest digits a number needs to identify something (an account, a phone, a card).
 MIN_NUMBER_DIGITS = 6
 #: Longest line or value indexed as a whole; longer texts still yield their substrings.
 MAX_WHOLE_CHARS = 2000
+
+#: Phrases of the user's messages: up to this many words, at least this many characters.
+MAX_PHRASE_WORDS = 6
+MIN_PHRASE_CHARS = 3
+MAX_PHRASE_SOURCE_WORDS = 2000
+_EDGE_PUNCTUATION = ".,;:!?\"'()[]{}<>"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\bhttps?://[^\s<>\"'`)\]}]+", re.IGNORECASE)
@@ -52,25 +58,50 @@ def normalise(text: str) -> str:
 
 
 def substrings(text: str) -> Iterator[str]:
-    """The meaningful substrings of ``text``, each in a canonical form with a kind prefix."""
+    """The meaningful substrings of ``text``, each in a canonical form with a kind prefix.
+
+    Numbers and identifiers inside an email, URL or IBAN are not yielded again: the same
+    IBAN written with or without spaces must give the same keys.
+    """
+    covered: list[tuple[int, int]] = []
     for m in _EMAIL.finditer(text):
+        covered.append(m.span())
         yield "email:" + m.group().casefold()
     for m in _URL.finditer(text):
+        covered.append(m.span())
         url = m.group().rstrip(".,;:!?")
         yield "url:" + url.casefold()
         host = _HOST.match(url)
         if host:
             yield "host:" + host.group(1).casefold()
     for m in _IBAN.finditer(text):
-        yield "iban:" + m.group().replace(" ", "")
+        iban = _valid_iban(m.group().replace(" ", ""))
+        if iban is not None:
+            covered.append(m.span())
+            yield "iban:" + iban
     for m in _NUMBER.finditer(text):
-        yield "num:" + _NON_DIGIT.sub("", m.group())
+        if not _inside(m.span(), covered):
+            yield "num:" + _NON_DIGIT.sub("", m.group())
     for m in _IDENTIFIER.finditer(text):
         word = m.group()
-        if _HAS_DIGIT.search(word) and _HAS_LETTER.search(word):
+        if _HAS_DIGIT.search(word) and _HAS_LETTER.search(word) and not _inside(m.span(), covered):
             yield "id:" + word.casefold()
     for m in _PLACEHOLDER.finditer(text):
         yield "ph:" + m.group()
+
+
+def _inside(span: tuple[int, int], covered: list[tuple[int, int]]) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end in covered)
+
+
+def _valid_iban(compact: str) -> str | None:
+    """The longest prefix of ``compact`` that passes the IBAN checksum (ISO 13616)."""
+    for length in range(min(len(compact), 34), 14, -1):
+        candidate = compact[:length]
+        digits = "".join(str(int(c, 36)) for c in candidate[4:] + candidate[:4])
+        if int(digits) % 97 == 1:
+            return candidate
+    return None
 
 
 def leaves(value: Any) -> Iterator[str]:
@@ -125,6 +156,25 @@ def content_keys(value: Any) -> set[bytes]:
                 if key is not None:
                     keys.add(_digest(key))
         keys.update(_digest(s) for s in substrings(text))
+    return keys
+
+
+def phrase_keys(value: Any) -> set[bytes]:
+    """Digests of every run of up to ``MAX_PHRASE_WORDS`` words in ``value``.
+
+    Used for the user's own messages only, so a name the user typed ("pay Bob") marks
+    the argument ``Bob`` as coming from the user. Results are not cut this finely: a
+    common word in a web page must not count as the source of an argument.
+    """
+    keys: set[bytes] = set()
+    for text in leaves(value):
+        words = [w.strip(_EDGE_PUNCTUATION) for w in text.split()[:MAX_PHRASE_SOURCE_WORDS]]
+        words = [w for w in words if w]
+        for start in range(len(words)):
+            for end in range(start + 1, min(start + MAX_PHRASE_WORDS, len(words)) + 1):
+                phrase = " ".join(words[start:end]).casefold()
+                if len(phrase) >= MIN_PHRASE_CHARS:
+                    keys.add(_digest("v:" + phrase))
     return keys
 
 
