@@ -274,8 +274,9 @@ class SessionGraph:
 def datasets_of(facts: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """(kind, name) of the datasets a call's facts name; kind ends in ``+w`` for a write.
 
-    Reads ``facts.sql.tables_read`` / ``tables_written`` (from the SQL classifier),
-    ``facts.path.paths_read`` / ``paths_written`` and ``facts.http.host`` when present.
+    Reads ``facts.sql.tables_read`` / ``tables_written`` (the SQL classifier),
+    ``facts.path.paths`` with ``operation`` (the path classifier) and ``facts.http.host``
+    with ``method`` (the HTTP classifier: GET and HEAD read, anything else writes).
     """
     sql = facts.get("sql")
     if isinstance(sql, Mapping):
@@ -285,16 +286,15 @@ def datasets_of(facts: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             yield "table+w", table
     path = facts.get("path")
     if isinstance(path, Mapping):
-        for name in _names(path.get("paths_read")):
-            yield "file", name
-        for name in _names(path.get("paths_written")):
-            yield "file+w", name
+        suffix = "" if path.get("operation") == "read" else "+w"
+        for name in _names(path.get("paths")):
+            yield "file" + suffix, name
     http = facts.get("http")
     if isinstance(http, Mapping):
-        hosts = _names(http.get("hosts")) or _names(http.get("host"))
-        egress = bool(http.get("egress", True))
-        for host in hosts:
-            yield ("host+w" if egress else "host"), host
+        method = str(http.get("method") or "GET").upper()
+        suffix = "" if method in ("GET", "HEAD") else "+w"
+        for host in _names(http.get("host")):
+            yield "host" + suffix, host
 
 
 def _names(value: Any) -> list[str]:
