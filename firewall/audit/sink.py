@@ -34,9 +34,11 @@ def decision_body(
 ) -> dict[str, Any]:
     """The record of one decision, with arguments and context scrubbed."""
     arguments, counts = scrubber.scrub(call.arguments)
-    ctx, ctx_counts = scrubber.scrub(context)
-    for name, count in ctx_counts.items():
-        counts[name] = counts.get(name, 0) + count
+    ctx: dict[str, Any] = {}
+    if context:
+        ctx, ctx_counts = scrubber.scrub(context)
+        for name, count in ctx_counts.items():
+            counts[name] = counts.get(name, 0) + count
     return {
         "v": FORMAT_VERSION,
         "kind": "decision",

@@ -17,6 +17,7 @@ and pass it as ``expect_head``.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -70,16 +71,16 @@ def verify_records(rows: Iterable[StoredRecord], expect_head: str | None = None)
     valid: dict[int, list[_Row]] = {}
     changed: dict[int, str] = {}
     top = 0
-    highest = 0
+    order: list[int] = []
     for position, row in enumerate(rows):
         report.records += 1
-        top = max(top, row.seq)
         try:
             data = json.loads(row.body)
             body_seq, body_prev = int(data["seq"]), str(data["prev"])
         except (ValueError, KeyError, TypeError):
             report.problems.append(Problem("changed", row.seq, "the record is not readable"))
             changed[row.seq] = row.hash
+            top = max(top, row.seq)
             continue
         if digest(row.body) != row.hash:
             report.problems.append(
@@ -89,14 +90,15 @@ def verify_records(rows: Iterable[StoredRecord], expect_head: str | None = None)
             top = max(top, body_seq)
             continue
         top = max(top, body_seq)
-        if body_seq < highest:
-            report.problems.append(Problem("reordered", body_seq, f"stored after record {highest}"))
-        elif body_seq != row.seq:
-            report.problems.append(Problem("reordered", body_seq, f"stored at position {row.seq}"))
-        highest = max(highest, body_seq)
+        order.append(body_seq)
         valid.setdefault(body_seq, []).append(
             _Row(position, row.seq, row.hash, body_seq, body_prev)
         )
+
+    in_order = _longest_increasing(order)
+    for position, seq in enumerate(order):
+        if position not in in_order:
+            report.problems.append(Problem("reordered", seq, "stored out of its chain order"))
 
     prev: str | None = GENESIS
     for seq in range(1, top + 1):
@@ -146,3 +148,29 @@ def verify_records(rows: Iterable[StoredRecord], expect_head: str | None = None)
         )
     report.problems.sort(key=lambda p: (p.seq, p.kind))
     return report
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """Positions of one longest non-decreasing subsequence (O(n log n)).
+
+    Records outside it are the ones that were moved: swapping two records marks those
+    two, not everything between them.
+    """
+    tails: list[int] = []
+    tail_pos: list[int] = []
+    parent = [-1] * len(values)
+    for i, value in enumerate(values):
+        k = bisect.bisect_right(tails, value)
+        if k == len(tails):
+            tails.append(value)
+            tail_pos.append(i)
+        else:
+            tails[k] = value
+            tail_pos[k] = i
+        parent[i] = tail_pos[k - 1] if k > 0 else -1
+    keep: set[int] = set()
+    i = tail_pos[-1] if tail_pos else -1
+    while i >= 0:
+        keep.add(i)
+        i = parent[i]
+    return keep
