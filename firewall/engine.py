@@ -401,7 +401,8 @@ class Firewall:
                 verdict=decision.verdict.label,
                 rules=tuple(decision.rule_ids),
                 intents=decision.intents,
-                principal=evaluation.principal.id,
+                principal=evaluation.principal,
+                context=evaluation.context,
                 facts=decision.facts,
                 provenance=evaluation.flow.provenance() if evaluation.flow else None,
             )

@@ -129,7 +129,8 @@ class SessionGraph:
         verdict: str = "",
         rules: tuple[str, ...] = (),
         intents: tuple[str, ...] = (),
-        principal: str | None = None,
+        principal: Any = None,
+        context: Mapping[str, Any] | None = None,
         facts: Mapping[str, Any] | None = None,
         provenance: Provenance | None = None,
     ) -> Node:
@@ -146,7 +147,8 @@ class SessionGraph:
                     "verdict": verdict,
                     "rules": list(rules),
                     "intents": list(intents),
-                    "principal": principal,
+                    "principal": _principal(principal),
+                    "context": dict(context or {}),
                 },
             )
             if call_id:
@@ -269,6 +271,16 @@ class SessionGraph:
             if node.kind == "call" and self._last_call_of_tool.get(tool) == node_id:
                 del self._last_call_of_tool[tool]
             self._events -= 1
+
+
+def _principal(principal: Any) -> dict[str, Any] | None:
+    if principal is None:
+        return None
+    if isinstance(principal, str):
+        return {"id": principal, "kind": "agent", "roles": []}
+    if isinstance(principal, Mapping):
+        return dict(principal)
+    return {"id": principal.id, "kind": principal.kind, "roles": list(principal.roles)}
 
 
 def datasets_of(facts: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
