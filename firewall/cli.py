@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from firewall.cli_audit import add_commands as add_audit_commands
 from firewall.engine import Firewall
 from firewall.errors import PolicyError
 from firewall.explain import explain
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.set_defaults(run=_run_policy_test)
     schema = policy_commands.add_parser("schema", help="print the JSON Schema of policy files")
     schema.set_defaults(run=_run_schema)
+    add_audit_commands(commands)
     return parser
 
 

@@ -399,6 +399,7 @@ class Firewall:
                 call.arguments,
                 call_id=call.id,
                 verdict=decision.verdict.label,
+                policy_verdict=decision.policy_verdict.label,
                 rules=tuple(decision.rule_ids),
                 intents=decision.intents,
                 principal=evaluation.principal,

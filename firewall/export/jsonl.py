@@ -7,7 +7,8 @@ order it happened within its session, with ``type`` one of:
 - ``message``: ``session``, ``seq``, ``node``, ``role`` (user / assistant / system), ``text``
 - ``call``: ``session``, ``seq``, ``node``, ``tool``, ``call_id``, ``arguments``,
   ``arguments_form`` (``redacted``, ``hashed`` or ``clear``), ``principal``
-  (``id``, ``kind``, ``roles``), ``context``, ``intents``, ``verdict``, ``rules`` (ids),
+  (``id``, ``kind``, ``roles``), ``context``, ``intents``, ``verdict`` (final),
+  ``policy_verdict`` (before approval or monitor mode), ``rules`` (ids),
   ``flows`` (``[{"from": node, "argument": name}]``), ``datasets``
   (``[{"id", "access": "reads"|"writes"}]``)
 - ``result``: ``session``, ``seq``, ``node``, ``tool``, ``call_id``, ``output`` (as
@@ -86,6 +87,7 @@ def trace_events(
                     "context": ctx,
                     "intents": a.get("intents", []),
                     "verdict": a.get("verdict"),
+                    "policy_verdict": a.get("policy_verdict"),
                     "rules": a.get("rules", []),
                     "flows": [
                         {"from": e["from"], "argument": e.get("argument")}
