@@ -1,0 +1,93 @@
+"""Presidio's own recognizers, adjusted to run offline and to skip text that cannot match.
+
+- ``OfflineEmailRecognizer``: Presidio validates an address's domain with tldextract, which
+  downloads the public-suffix list on first use. Here it reads the snapshot shipped inside
+  tldextract and never touches the network.
+- ``WindowedPhoneRecognizer``: ``python-phonenumbers`` scans the whole text once per region
+  (eight of them), the slowest recognizer by far. A phone number is digits with a little
+  punctuation between them, so it runs only on windows around digit runs, with margins
+  wide enough for extensions and for the library's checks of the surrounding characters.
+- ``may_match``: a necessary condition per built-in recognizer (an ``@`` for an e-mail
+  address, a digit for a card number): when it fails the recognizer cannot match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import tldextract
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
+
+# ``suffix_list_urls=()`` and no cache directory: the bundled snapshot, no network, no disk.
+_OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+class OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's e-mail recognizer with the public-suffix check done offline."""
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return _OFFLINE_TLD(pattern_text).fqdn != ""
+
+
+_DIGIT_RUN = re.compile(r"\d+")
+#: Characters kept around a digit run: room for "+", "(", an extension like " ext. 1234"
+#: and the neighbouring characters the matcher inspects.
+_MARGIN = 24
+
+
+class WindowedPhoneRecognizer(PhoneRecognizer):
+    """Presidio's phone recognizer, run on the windows of the text that hold digits."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        for start, end in digit_windows(text, _MARGIN):
+            for result in super().analyze(text[start:end], entities, nlp_artifacts):
+                result.start += start
+                result.end += start
+                results.append(result)
+        return EntityRecognizer.remove_duplicates(results)
+
+
+def digit_windows(text: str, margin: int) -> list[tuple[int, int]]:
+    """Merged ranges around every digit run, ``margin`` characters on each side.
+
+    Runs closer than twice the margin share a window, so no window edge cuts through a
+    digit run: every number the matcher could see in the whole text is whole in a window.
+    """
+    windows: list[tuple[int, int]] = []
+    for match in _DIGIT_RUN.finditer(text):
+        start = max(0, match.start() - margin)
+        end = min(len(text), match.end() + margin)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _has_digit(text: str) -> bool:
+    return any(ch.isdigit() for ch in text)
+
+
+#: Necessary conditions for Presidio's pattern recognizers, by entity. An entity missing
+#: here always runs.
+PRESCREENS: dict[str, Callable[[str], bool]] = {
+    "EMAIL_ADDRESS": lambda text: "@" in text,
+    "PHONE_NUMBER": _has_digit,
+    "URL": lambda text: "." in text,
+    "CREDIT_CARD": _has_digit,
+    "US_SSN": _has_digit,
+    "US_ITIN": _has_digit,
+    "UK_NHS": _has_digit,
+    "US_BANK_NUMBER": _has_digit,
+    "IBAN_CODE": _has_digit,
+    "US_PASSPORT": _has_digit,
+    "IP_ADDRESS": lambda text: ":" in text or _has_digit(text),
+    "UUID": lambda text: "-" in text,
+    "MAC_ADDRESS": lambda text: ":" in text or "-" in text or "." in text,
+}

