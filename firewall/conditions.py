@@ -25,6 +25,13 @@ from firewall import intent as classifiers
 
 VARIABLES = ("call", "intents", "facts", "principal", "context", "flow")
 
+#: Facts the engine itself adds (not a classifier): ``facts.redaction`` appears when the
+#: arguments held placeholders, ``restored`` maps argument paths to the entity types put
+#: back, ``unknown_placeholders`` lists placeholder-like text no vault entry matched.
+ENGINE_FACTS: dict[str, frozenset[str]] = {
+    "redaction": frozenset({"restored", "unknown_placeholders"}),
+}
+
 #: Fields of the structured variables; ``None`` means "free-form below this point".
 KNOWN_FIELDS: dict[str, frozenset[str] | None] = {
     "call": frozenset({"name", "id", "arguments", "raw_arguments"}),
@@ -165,6 +172,11 @@ def _check_fields(source: str, fact_fields: Mapping[str, frozenset[str]] | None)
 
 def _check_fact_path(path: list[str], fact_fields: Mapping[str, frozenset[str]] | None) -> None:
     kind = path[0]
+    if kind in ENGINE_FACTS:
+        if len(path) > 1 and path[1] not in ENGINE_FACTS[kind]:
+            known = ", ".join(sorted(ENGINE_FACTS[kind]))
+            raise ConditionError(f"unknown fact 'facts.{kind}.{path[1]}' (known: {known})")
+        return
     if fact_fields is not None:
         facts = fact_fields.get(kind)
         known_kinds = sorted(fact_fields)

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from firewall import intent as classifiers
-from firewall.conditions import Condition, ConditionError, compile_condition
+from firewall.conditions import ENGINE_FACTS, Condition, ConditionError, compile_condition
 from firewall.errors import PolicyError
 from firewall.model import (
     INTENT_PATTERNS,
@@ -33,6 +33,7 @@ from firewall.model import (
     Verdict,
     expand_intent_patterns,
 )
+from firewall.redact.settings import RedactionSettings
 from firewall.yamlsource import YamlDocument, parse_yaml
 
 VerdictName = Literal["allow", "deny", "require_approval"]
@@ -199,8 +200,8 @@ class PolicySpec(_Spec):
     tools: dict[str, ToolSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
     tests: list[PolicyTestSpec] = Field(default_factory=list)
-    #: Settings of other stages (redaction, flow), validated by those stages.
-    redaction: dict[str, Any] = Field(default_factory=dict)
+    #: What is redacted from tool output before the model sees it (see firewall.redact).
+    redaction: RedactionSettings = Field(default_factory=RedactionSettings)
 
     _list_include = field_validator("include", mode="before")(_as_list)
 
@@ -276,7 +277,7 @@ class Policy:
     rules: tuple[CompiledRule, ...]
     tests: tuple[PolicyTestSpec, ...]
     source: str
-    redaction: Mapping[str, Any] = field(default_factory=dict)
+    redaction: RedactionSettings = field(default_factory=RedactionSettings)
 
     def tool(self, name: str) -> CompiledTool | None:
         """The declaration for tool ``name``: an exact name first, then glob patterns."""
@@ -339,10 +340,13 @@ class _PolicyLoader:
         spec = _validate(doc, source)
         tools: dict[str, CompiledTool] = {}
         rules: list[CompiledRule] = []
+        redaction = spec.redaction
         for index, include in enumerate(spec.include):
             included = self._load_include(include, base_dir, doc, source, index)
             tools.update(included.tools)
             rules.extend(included.rules)
+            if "redaction" not in spec.model_fields_set:
+                redaction = included.redaction  # an including file without its own inherits
         for name, tool_spec in spec.tools.items():
             tools[name] = _compile_tool(name, tool_spec, doc, source)
         fact_fields = _fact_fields(tools)
@@ -367,7 +371,7 @@ class _PolicyLoader:
             rules=tuple(rules),
             tests=tuple(spec.tests),
             source=source,
-            redaction=spec.redaction,
+            redaction=redaction,
         )
 
     def _load_include(
@@ -470,6 +474,7 @@ def _fact_fields(tools: Mapping[str, CompiledTool]) -> dict[str, frozenset[str]]
     for tool in tools.values():
         for binding in tool.bindings:
             fields[binding.classifier.name] = binding.classifier.facts
+    fields.update(ENGINE_FACTS)
     return fields
 
 
