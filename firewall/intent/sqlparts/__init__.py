@@ -1,0 +1,1 @@
+"""Parts of the SQL classifier: text preparation, catalogues, the tree walk, commands."""

@@ -1,0 +1,175 @@
+"""Parse SQL once, strictly, and classify every statement; read what does not parse by keyword.
+
+sqlglot runs with ``ErrorLevel.IMMEDIATE``: a partial tree can look harmless, so any
+parse error makes the input ``unknown``. Even then the tokens are scanned for keywords
+that announce an effect (``INTO OUTFILE``, ``DROP``, ``LOAD DATA``, ...), so a policy
+sees ``unknown`` *and* what the text most likely does.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel
+from sqlglot.tokens import Token, TokenType
+
+from firewall.intent.sqlparts import analysis as A
+from firewall.intent.sqlparts.analysis import Analysis
+from firewall.intent.sqlparts.catalog import FUNCTIONS, PROCEDURES
+from firewall.intent.sqlparts.walk import EMPTY, STATEMENTS, walk_statement
+
+#: How deep SQL inside SQL (dynamic SQL in dynamic SQL ...) is followed.
+MAX_DEPTH = 4
+
+
+class _DropCommandFallback(logging.Filter):
+    """sqlglot logs a warning for every statement it keeps as a generic command; those
+    statements are expected here and classified by keyword, so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+logging.getLogger("sqlglot").addFilter(_DropCommandFallback())
+
+
+@lru_cache(maxsize=64)
+def dialect_of(name: str) -> Dialect:
+    """The sqlglot dialect called ``name``; raises ``ValueError`` for an unknown one."""
+    return Dialect.get_or_raise(name)
+
+
+def tokenize(text: str, dialect: str) -> list[Token] | None:
+    """The tokens of ``text`` (comments dropped), or ``None`` when it does not tokenize."""
+    try:
+        return dialect_of(dialect).tokenize(text)
+    except Exception:
+        return None
+
+
+def analyze_text(text: str, dialect: str, depth: int = 0) -> Analysis:
+    """Parse ``text`` once and classify each statement into a fresh ``Analysis``."""
+    a = Analysis(dialect, depth)
+    try:
+        d = dialect_of(dialect)
+        statements = d.parser(error_level=ErrorLevel.IMMEDIATE).parse(d.tokenize(text), text)
+    except RecursionError:
+        a.fail("SQL nested too deeply to read")
+        return a
+    except Exception as exc:
+        a.fail(f"SQL does not parse: {_first_line(exc)}")
+        _keyword_scan(a, text)
+        return a
+    for root in statements:
+        if root is None or type(root) in EMPTY:
+            continue
+        a.statement_count += 1
+        if type(root) not in STATEMENTS:
+            a.kind("expression")
+            a.fail(f"not a SQL statement: {type(root).__name__}")
+            continue
+        try:
+            walk_statement(a, root)
+        except RecursionError:
+            a.fail("SQL nested too deeply to read")
+    if a.statement_count == 0:
+        a.fail("no SQL statement")
+    return a
+
+
+def analyze_nested(parent: Analysis, text: str, why: str) -> None:
+    """Classify SQL found inside SQL (dynamic SQL, an explained statement) into ``parent``."""
+    if parent.depth + 1 >= MAX_DEPTH:
+        parent.intents.add(A.EXECUTE)
+        parent.fail(f"{why}: SQL nested more than {MAX_DEPTH} levels deep")
+        return
+    child = analyze_text(text, parent.dialect, parent.depth + 1)
+    if child.errors:
+        child.errors = [f"{why}: {e}" for e in child.errors]
+    parent.merge(child)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+# -- keyword scan of text that does not parse -------------------------------------------
+
+_KEYWORD_INTENTS: dict[str, tuple[str, ...]] = {
+    "DROP": (A.DROP,),
+    "TRUNCATE": (A.TRUNCATE,),
+    "DELETE": (A.DELETE,),
+    "UPDATE": (A.WRITE,),
+    "INSERT": (A.WRITE,),
+    "REPLACE": (A.WRITE, A.DELETE),
+    "MERGE": (A.WRITE,),
+    "UPSERT": (A.WRITE,),
+    "ALTER": (A.ALTER,),
+    "CREATE": (A.CREATE,),
+    "RENAME": (A.ALTER,),
+    "GRANT": (A.GRANT,),
+    "REVOKE": (A.REVOKE,),
+    "EXEC": (A.EXECUTE,),
+    "EXECUTE": (A.EXECUTE,),
+    "CALL": (A.EXECUTE,),
+    "DO": (A.EXECUTE,),
+    "PREPARE": (A.EXECUTE,),
+    "SHUTDOWN": (A.EXECUTE,),
+    "KILL": (A.EXECUTE,),
+    "INSTALL": (A.EXECUTE,),
+    "OUTFILE": (A.EXPORT, A.FILE_WRITE),
+    "DUMPFILE": (A.EXPORT, A.FILE_WRITE),
+    "INFILE": (A.FILE_READ, A.WRITE),
+    "BULK": (A.FILE_READ, A.WRITE),
+    "BACKUP": (A.EXPORT, A.FILE_WRITE),
+    "RESTORE": (A.WRITE, A.CREATE),
+    "EXPORT": (A.EXPORT,),
+    "COPY": (A.EXPORT, A.WRITE),
+    "ATTACH": (A.FILE_READ, A.FILE_WRITE),
+    "LOAD": (A.EXECUTE, A.WRITE),
+    "SELECT": (A.READ,),
+}
+_STRINGS = frozenset({TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.HEREDOC_STRING})
+_EXPORT_WORDS = frozenset({"OUTFILE", "DUMPFILE"})
+
+
+def _keyword_scan(a: Analysis, text: str) -> None:
+    """Add the intents the keywords of unparseable ``text`` announce (it stays ``unknown``)."""
+    a.kind("unparsed")
+    tokens = tokenize(text, a.dialect)
+    if tokens is None:
+        return
+    for index, token in enumerate(tokens):
+        if token.token_type in _STRINGS:
+            continue
+        word = token.text.upper()
+        if word == "LOAD" and index + 1 < len(tokens) and tokens[index + 1].text.upper() == "DATA":
+            continue  # LOAD DATA INFILE: INFILE says what it does
+        intents = _KEYWORD_INTENTS.get(word)
+        if intents is not None:
+            a.intents.update(intents)
+            if word in ("UPDATE", "DELETE"):
+                a.unknown_write()
+            elif word in _EXPORT_WORDS or word == "INFILE":
+                location = _next_string(tokens, index)
+                if location is not None:
+                    if word == "INFILE":
+                        a.files_read[location] = None
+                    else:
+                        a.sink(location)
+            continue
+        following = tokens[index + 1].text if index + 1 < len(tokens) else ""
+        if following == "(" or word.lower() in PROCEDURES:
+            entry = FUNCTIONS.get(word.lower()) or PROCEDURES.get(word.lower())
+            if entry is not None:
+                a.dangerous(word.lower(), entry)
+
+
+def _next_string(tokens: list[Token], index: int) -> str | None:
+    for token in tokens[index + 1 : index + 3]:
+        if token.token_type in _STRINGS:
+            return token.text
+    return None
