@@ -1,0 +1,177 @@
+"""What the shell classifier found in one command line, collected while walking it once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from firewall.intent import http, path
+from firewall.model import Classification, Intent
+
+#: Facts the shell classifier produces (``facts.shell.<name>``).
+FACTS = frozenset(
+    {
+        "commands",
+        "destructive",
+        "downloads_and_executes",
+        "egress_hosts",
+        "egress_host_unknown",
+        "metadata_endpoint",
+        "uploads",
+        "reads_paths",
+        "writes_paths",
+        "deletes_paths",
+        "sensitive",
+        "sudo",
+        "package_installs",
+        "sql",
+        "error",
+    }
+)
+
+
+class Report:
+    """Ordered, de-duplicated findings; turned into a ``Classification`` at the end."""
+
+    __slots__ = (
+        "commands",
+        "deletes",
+        "destructive",
+        "downloads_and_executes",
+        "egress_host_unknown",
+        "egress_hosts",
+        "errors",
+        "intents",
+        "metadata_endpoint",
+        "package_installs",
+        "reads",
+        "sql",
+        "sudo",
+        "uploads",
+        "writes",
+    )
+
+    def __init__(self) -> None:
+        self.intents: set[str] = set()
+        self.commands: dict[str, None] = {}
+        self.destructive: dict[str, None] = {}
+        self.egress_hosts: dict[str, None] = {}
+        self.uploads: dict[str, None] = {}
+        self.reads: dict[str, None] = {}
+        self.writes: dict[str, None] = {}
+        self.deletes: dict[str, None] = {}
+        self.package_installs: dict[str, None] = {}
+        self.errors: list[str] = []
+        self.sql: dict[str, Any] = {}
+        self.downloads_and_executes = False
+        self.egress_host_unknown = False
+        self.metadata_endpoint = False
+        self.sudo = False
+
+    # -- recording ----------------------------------------------------------------------
+
+    def intent(self, *intents: Intent) -> None:
+        for i in intents:
+            self.intents.add(i.value)
+
+    def finding(self, what: str) -> None:
+        """A destructive action, named the way a person would say it (``rm -rf``)."""
+        self.destructive[what] = None
+
+    def unknown(self, why: str) -> None:
+        self.intents.add(Intent.UNKNOWN.value)
+        if why not in self.errors:
+            self.errors.append(why)
+
+    def read(self, target: str) -> None:
+        self.intents.add(Intent.FILE_READ.value)
+        self.reads[target] = None
+
+    def write(self, target: str) -> None:
+        self.intents.add(Intent.FILE_WRITE.value)
+        self.writes[target] = None
+        if path.is_system_path(_normal(target)):
+            self.finding(
+                "write to system path" if not target.startswith("/dev/") else "write to device"
+            )
+
+    def delete(self, target: str) -> None:
+        self.intents.add(Intent.FILE_DELETE.value)
+        self.deletes[target] = None
+
+    def upload(self, target: str) -> None:
+        """A local file (or stdin) sent over the network."""
+        self.intents.add(Intent.DATA_EXPORT.value)
+        self.uploads[target] = None
+        if target not in ("-", "<stdin>"):
+            self.read(target)
+
+    def egress(self, host: str | None) -> None:
+        """Traffic to ``host`` (normalised like the HTTP classifier does); ``None``: unknown."""
+        self.intents.add(Intent.NETWORK_EGRESS.value)
+        if not host:
+            self.egress_host_unknown = True
+            return
+        try:
+            facts = http.host_facts(host)
+        except (ValueError, UnicodeError):
+            self.egress_host_unknown = True
+            return
+        self.egress_hosts[facts["host"]] = None
+        if facts["metadata_endpoint"]:
+            self.metadata_endpoint = True
+
+    def egress_url(self, url: str) -> None:
+        try:
+            facts = http.parse_url(url)
+        except (ValueError, UnicodeError):
+            self.egress(None)
+            return
+        if facts["scheme"] == "file":
+            self.read(facts["path"])
+            return
+        self.egress(facts["host"])
+
+    # -- result -------------------------------------------------------------------------
+
+    def classification(self) -> Classification:
+        sensitive = path.categories_of(map(_normal, self.reads), "read")
+        for category in path.categories_of(map(_normal, self.writes), "write"):
+            if category not in sensitive:
+                sensitive.append(category)
+        for category in path.categories_of(map(_normal, self.deletes), "delete"):
+            if category not in sensitive:
+                sensitive.append(category)
+        facts = {
+            "commands": list(self.commands),
+            "destructive": list(self.destructive),
+            "downloads_and_executes": self.downloads_and_executes,
+            "egress_hosts": list(self.egress_hosts),
+            "egress_host_unknown": self.egress_host_unknown,
+            "metadata_endpoint": self.metadata_endpoint,
+            "uploads": list(self.uploads),
+            "reads_paths": list(self.reads),
+            "writes_paths": list(self.writes),
+            "deletes_paths": list(self.deletes),
+            "sensitive": sensitive,
+            "sudo": self.sudo,
+            "package_installs": list(self.package_installs),
+            "sql": self.sql,
+            "error": "; ".join(self.errors),
+        }
+        return Classification(intents=frozenset(self.intents), facts=facts)
+
+
+def empty_facts(error: str) -> dict[str, Any]:
+    """The facts of a command line that could not be read at all."""
+    report = Report()
+    report.errors.append(error)
+    return report.classification().facts
+
+
+def _normal(target: str) -> str:
+    """A path as written in a command, made comparable: ``$HOME`` is ``~``, ``//`` is ``/``."""
+    for home in ("${HOME}", "$HOME"):
+        if target.startswith(home):
+            target = "~" + target[len(home) :]
+    normal, _ = path.normalise(target)
+    return normal
