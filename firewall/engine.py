@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cel
 
@@ -39,6 +39,10 @@ from firewall.model import (
     trusted,
 )
 from firewall.policy import CompiledRule, CompiledTool, Policy
+from firewall.redact.vault import Restoration, VaultStore, restore, scrub
+
+if TYPE_CHECKING:  # the redactor loads Presidio and spaCy: imported on first use
+    from firewall.redact.redactor import RedactedOutput, Redactor
 from firewall.sinks import DecisionSink, MemorySink
 
 _UNKNOWN = (Intent.UNKNOWN.value,)
@@ -62,6 +66,8 @@ class Evaluation:
     fingerprint: str = ""
     #: Where the argument values came from (computed on first use).
     flow: FlowLookup | None = None
+    #: The arguments the tool runs with when placeholders were restored (holds PII).
+    arguments: dict[str, Any] | None = None
 
 
 class Firewall:
@@ -85,6 +91,9 @@ class Firewall:
         self._signer = GrantSigner(grant_key or os.urandom(32))
         self._rules_by_tool: dict[str, RulesForTool] = {}
         self._standing_grants: dict[str, ApprovalGrant] = {}
+        #: Placeholder vaults of every session (bounded); see ``firewall.redact``.
+        self.vaults = VaultStore()
+        self._redactor: Redactor | None = None
 
     # -- public API ---------------------------------------------------------------------
 
@@ -188,10 +197,17 @@ class Firewall:
         if session is None:
             session = context.get("session") if isinstance(context.get("session"), str) else None
         tool = self.policy.tool(call.name)
-        intents, facts = self._classify(call, tool)
+        # Placeholders the model wrote are put back first: the rules judge the real call.
+        run, restoration = self._restore_placeholders(call, session)
+        intents, facts = self._classify(run, tool)
+        if restoration is not None:
+            facts = scrub(facts, restoration.pairs)
+            facts["redaction"] = restoration.facts()
         errors: list[str] = []
-        flow = FlowLookup(self.graphs, session, call.arguments)
-        reasons = self._match_rules(call, principal, context, intents, facts, errors, flow)
+        flow = FlowLookup(self.graphs, session, run.arguments)
+        reasons = self._match_rules(run, principal, context, intents, facts, errors, flow)
+        if restoration is not None:
+            errors = scrub(errors, restoration.pairs)
         enforced = [r.verdict for r in reasons if not r.monitor_only]
         if enforced:
             verdict = max(enforced)
@@ -219,7 +235,69 @@ class Firewall:
             errors=errors,
             fingerprint=call.fingerprint(),
             flow=flow,
+            arguments=run.arguments if run is not call else None,
         )
+
+    # -- redaction ----------------------------------------------------------------------
+
+    def after(self, call: ToolCall, output: Any, *, session: str | None = None) -> RedactedOutput:
+        """What the model may see of ``call``'s output: PII and secrets out, per the policy.
+
+        The same value gets the same placeholder within ``session``. Never raises: when
+        redaction fails the output is withheld. The redacted output and its labels
+        (``pii``, ``secret``) are recorded in the session's action graph.
+        """
+        from firewall.redact.redactor import RedactedOutput, withheld_notice
+
+        try:
+            redacted = self._redactor_for_policy().redact(output, session=session, tool=call.name)
+        except Exception as exc:
+            redacted = RedactedOutput(
+                output=withheld_notice(call.name, "it could not be checked for personal data"),
+                withheld=True,
+                error=f"{type(exc).__name__} during redaction",
+            )
+        try:
+            self.record_result(
+                call, redacted.output, session=session, labels=redacted.labels, original=output
+            )
+        except Exception as exc:
+            return RedactedOutput(
+                output=withheld_notice(call.name, "it could not be recorded"),
+                entities=redacted.entities,
+                withheld=True,
+                labels=redacted.labels,
+                error=f"recording the result failed: {type(exc).__name__}",
+            )
+        return redacted
+
+    async def aafter(
+        self, call: ToolCall, output: Any, *, session: str | None = None
+    ) -> RedactedOutput:
+        """Async ``after``: the analysis runs in a worker thread."""
+        return await asyncio.to_thread(self.after, call, output, session=session)
+
+    def _redactor_for_policy(self) -> Redactor:
+        from firewall.redact.redactor import Redactor
+
+        settings = self.policy.redaction
+        redactor = self._redactor
+        if redactor is None or redactor.settings is not settings:
+            redactor = self._redactor = Redactor(settings, self.vaults)
+        return redactor
+
+    def _restore_placeholders(
+        self, call: ToolCall, session: str | None
+    ) -> tuple[ToolCall, Restoration | None]:
+        """The call with known placeholders restored, and what was found (or ``None``)."""
+        if not call.arguments:
+            return call, None
+        restoration = restore(call.arguments, self.vaults.peek(session))
+        if not restoration.found_any:
+            return call, None
+        if not restoration.changed:
+            return call, restoration
+        return call.model_copy(update={"arguments": restoration.arguments}), restoration
 
     # -- stages -------------------------------------------------------------------------
 
@@ -386,6 +464,7 @@ class Firewall:
             errors=tuple(evaluation.errors),
             session=evaluation.session,
             time=datetime.now(UTC),
+            arguments=evaluation.arguments,
         )
         decision = self._record(decision, evaluation.call, evaluation.principal, evaluation.context)
         return self._note_in_graph(evaluation, decision)

@@ -176,10 +176,18 @@ class Decision(BaseModel):
     errors: tuple[str, ...] = ()
     session: str | None = None
     time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    #: The arguments the tool must really be called with, when placeholders the model wrote
+    #: were restored to real values (``None``: call it with the model's own arguments).
+    #: They hold PII, so they are never serialised, printed or recorded.
+    arguments: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def allowed(self) -> bool:
         return self.verdict is Verdict.ALLOW
+
+    def arguments_for(self, call: ToolCall) -> dict[str, Any]:
+        """What to run ``call`` with: the restored arguments if any, else its own."""
+        return self.arguments if self.arguments is not None else call.arguments
 
     @property
     def rule_ids(self) -> list[str]:
