@@ -1,0 +1,129 @@
+"""Benchmark: check() latency against session history length, and audit log throughput.
+
+Prints the median ``check()`` latency with 10, 1,000 and 100,000 earlier events in the
+session (the default policy, whose flow rules look up provenance on every payment and
+mail), and decisions per second through the hash-chained audit log on SQLite and, when
+reachable, PostgreSQL (``FIREWALL_TEST_POSTGRES``).
+
+    .venv/bin/python benchmarks/bench_graph.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from firewall import Firewall, Principal, ToolCall, load_policy, policy_from_yaml
+from firewall.audit import AuditSink, open_store, verify
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("FIREWALL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+WHO = Principal(id="bench", roles=("finance",))
+
+
+def fill(fw: Firewall, session: str, events: int) -> None:
+    graph = fw.graph(session)
+    graph.add_message("user", "Please pay the invoices in my inbox; mail me a summary.")
+    for i in range(events - 1):
+        if i % 3 == 0:
+            graph.add_message("assistant", f"Reading mail number {i}.")
+        else:
+            graph.add_result(
+                f"Invoice INV-{i:07d} from vendor{i}@shop.test: pay to account {10_000_000 + i}",
+                tool="read_email",
+                labels={"untrusted"},
+            )
+
+
+def median_check_us(events: int, repeat: int = 3000) -> float:
+    fw = Firewall(load_policy(ROOT / "policies" / "default.yaml"))
+    session = f"bench-{events}"
+    fill(fw, session, events)
+    calls = [
+        ToolCall(
+            name="send_email",
+            arguments={"to": "me@example.com", "body": f"Summary {i} INV-0000004"},
+        )
+        for i in range(repeat)
+    ]
+    for call in calls[:200]:
+        fw.check(call, WHO, session=session)
+    samples = []
+    for call in calls:
+        start = time.perf_counter_ns()
+        fw.check(call, WHO, session=session)
+        samples.append(time.perf_counter_ns() - start)
+    return statistics.median(samples) / 1000
+
+
+def audit_rate(
+    target: str, n: int, threads: int = 1, group_commit: bool = False, **options
+) -> float:
+    sink = AuditSink(open_store(target, **options), group_commit=group_commit)
+    fw = Firewall(policy_from_yaml("name: b\ndefault: allow\n"), sinks=[sink])
+    call = ToolCall(name="send_money", arguments={"recipient": "ACME", "amount": 5})
+    per = n // threads
+
+    def work() -> None:
+        for _ in range(per):
+            if not fw.check(call, WHO, session="audit").allowed:
+                raise RuntimeError("a decision was not recorded")
+
+    start = time.perf_counter()
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - start
+    sink.close()
+    return per * threads / elapsed
+
+
+def main() -> None:
+    print("check() median latency, default policy (flow rules on), by earlier session events:")
+    median_check_us(10, repeat=1000)  # warm up: imports, caches, CPU frequency
+    base = None
+    for events in (10, 1_000, 100_000):
+        us = median_check_us(events)
+        base = base or us
+        print(f"  {events:>7,} events: {us:7.1f} us   ({us / base:.2f}x of 10)")
+
+    print("audit log throughput (hash chain, one record per decision, fail-closed commit):")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "audit.db")
+        print(
+            f"  SQLite, 1 thread:                    {audit_rate(path, 10_000):8,.0f} decisions/s"
+        )
+        print(
+            f"  SQLite, 4 threads, group commit:     "
+            f"{audit_rate(path, 10_000, threads=4, group_commit=True):8,.0f} decisions/s"
+        )
+        report = verify(path)
+        print(f"  chain verified: {report.ok}, {report.records:,} records")
+    try:
+        import psycopg
+
+        psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
+    except Exception as exc:
+        print(f"  PostgreSQL: not reachable ({exc})")
+        return
+    table = f"bench_{uuid.uuid4().hex[:10]}"
+    try:
+        one = audit_rate(POSTGRES_URL, 3_000, table=table)
+        many = audit_rate(POSTGRES_URL, 10_000, threads=4, group_commit=True, table=table)
+        print(f"  PostgreSQL, 1 thread:                {one:8,.0f} decisions/s")
+        print(f"  PostgreSQL, 4 threads, group commit: {many:8,.0f} decisions/s")
+        print(f"  chain verified: {verify(POSTGRES_URL, table=table).ok}")
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+if __name__ == "__main__":
+    main()
