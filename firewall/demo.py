@@ -66,7 +66,9 @@ def build_shop(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, check_same_thread=False)
     db.executescript(
         """
-        CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT, iban TEXT);
+        CREATE TABLE customers (
+            id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT, iban TEXT
+        );
         CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, total REAL, status TEXT);
         CREATE TABLE inbox (id INTEGER PRIMARY KEY, sender TEXT, body TEXT);
         CREATE TABLE payments (id INTEGER PRIMARY KEY, recipient TEXT, amount REAL);
