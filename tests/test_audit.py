@@ -296,3 +296,23 @@ def test_synchronous_modes_both_work(tmp_path: Path, synchronous: str) -> None:
     with open_store(tmp_path / "a.db", synchronous=synchronous) as store:
         store.append([{"kind": "x"}, {"kind": "y"}])
     assert verify(str(tmp_path / "a.db")).records == 2
+
+
+def test_the_firewalls_redaction_engine_scrubs_the_log(tmp_path: Path) -> None:
+    from firewall.audit.scrub import redactor_for
+
+    policy = policy_from_yaml(
+        "name: r\ndefault: allow\nredaction: {ner: false}\n"
+        "tools: {send_email: {intents: [message.send]}}\n"
+    )
+    fw = Firewall(policy)
+    sink = AuditSink(tmp_path / "a.db", redactor=redactor_for(fw))
+    fw.sinks.append(sink)
+    fw.check(ToolCall(name="send_email", arguments={"to": "jane.doe@example.com", "body": "hi"}))
+    raw = (tmp_path / "a.db").read_bytes() + (tmp_path / "a.db-wal").read_bytes()
+    assert b"jane.doe@example.com" not in raw
+    with open_store(tmp_path / "a.db") as store:
+        record = next(store.records()).data()
+    assert record["arguments_form"] == "redacted"
+    assert record["arguments"]["to"].startswith("<EMAIL_ADDRESS")
+    assert record["entities"] == {"EMAIL_ADDRESS": 1}

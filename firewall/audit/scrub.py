@@ -51,3 +51,22 @@ class Scrubber:
                 "hmac": hmac.new(self.hash_key, text, hashlib.sha256).hexdigest(),
             }
         return {"type": type(value).__name__, "sha256": hashlib.sha256(text).hexdigest()}
+
+
+def redactor_for(firewall: Any) -> Redactor:
+    """The firewall's own redaction engine as the audit log's redactor.
+
+    A withheld result is stored as ``{"withheld": true}``; when the policy turns
+    redaction off, the values are stored as hashes, never in clear.
+    """
+    hashing = Scrubber()
+
+    def redact(value: Any) -> tuple[Any, Mapping[str, int]]:
+        result = firewall._redactor_for_policy().redact(value, session=None, tool="")
+        if result.exempt:
+            return hashing.scrub(value)
+        if result.withheld or not isinstance(result.output, Mapping):
+            return {"withheld": True}, dict(result.entities)
+        return result.output, dict(result.entities)
+
+    return redact
