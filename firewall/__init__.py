@@ -27,9 +27,12 @@ from firewall.model import (
 )
 from firewall.policy import Policy, load_policy, policy_from_dict, policy_from_yaml
 from firewall.sinks import DecisionSink, MemorySink
+from firewall.audit import AuditSink, verify
+from firewall.graph import GraphStore, SessionGraph
 
 __all__ = [
     "ApprovalGrant",
+    "AuditSink",
     "ApprovalRequest",
     "Approver",
     "CallbackApprover",
@@ -42,12 +45,14 @@ __all__ = [
     "Evaluation",
     "Firewall",
     "FirewallError",
+    "GraphStore",
     "Intent",
     "MemorySink",
     "Policy",
     "PolicyError",
     "Principal",
     "Reason",
+    "SessionGraph",
     "ToolCall",
     "Verdict",
     "get_classifier",
@@ -56,4 +61,5 @@ __all__ = [
     "policy_from_dict",
     "policy_from_yaml",
     "register",
+    "verify",
 ]
