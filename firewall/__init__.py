@@ -13,8 +13,10 @@ from firewall.approvals import (
     DenyAllApprover,
     grant_for,
 )
+from firewall.audit import AuditSink, verify
 from firewall.engine import Evaluation, Firewall
 from firewall.errors import FirewallError, PolicyError
+from firewall.graph import GraphStore, SessionGraph
 from firewall.intent import Classifier, get_classifier, register
 from firewall.model import (
     Classification,
@@ -27,14 +29,12 @@ from firewall.model import (
 )
 from firewall.policy import Policy, load_policy, policy_from_dict, policy_from_yaml
 from firewall.sinks import DecisionSink, MemorySink
-from firewall.audit import AuditSink, verify
-from firewall.graph import GraphStore, SessionGraph
 
 __all__ = [
     "ApprovalGrant",
-    "AuditSink",
     "ApprovalRequest",
     "Approver",
+    "AuditSink",
     "CallbackApprover",
     "Classification",
     "Classifier",
