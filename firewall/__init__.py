@@ -28,6 +28,7 @@ from firewall.model import (
     Verdict,
 )
 from firewall.policy import Policy, load_policy, policy_from_dict, policy_from_yaml
+from firewall.redact import RedactionSettings, VaultStore
 from firewall.sinks import DecisionSink, MemorySink
 
 __all__ = [
@@ -52,8 +53,12 @@ __all__ = [
     "PolicyError",
     "Principal",
     "Reason",
+    "RedactedOutput",
+    "RedactionSettings",
+    "Redactor",
     "SessionGraph",
     "ToolCall",
+    "VaultStore",
     "Verdict",
     "get_classifier",
     "grant_for",
@@ -63,3 +68,12 @@ __all__ = [
     "register",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The redactor loads Presidio and spaCy: only when it is asked for.
+    if name in ("RedactedOutput", "Redactor"):
+        import firewall.redact
+
+        return getattr(firewall.redact, name)
+    raise AttributeError(f"module 'firewall' has no attribute '{name}'")
