@@ -116,7 +116,7 @@ _CREDENTIAL_NAMES = {
 }
 _PRIVATE_KEY_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".ppk", ".gpg")
 _SSH_KEY_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"}
-_DOTENV_SAFE = {".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults"}
+_DOTENV_SAFE = (".example", ".sample", ".template", ".dist", ".defaults")
 _SHELL_STARTUP = {
     ".bashrc",
     ".bash_profile",
@@ -180,7 +180,7 @@ def sensitive_categories(path: str, operation: str = "read") -> list[str]:
         add("ssh")
     if parts[0] == "etc" and len(parts) > 1 and parts[1] == "ssh":
         add("ssh")
-    if (name == ".env" or name.startswith(".env.")) and name not in _DOTENV_SAFE:
+    if (name == ".env" or name.startswith(".env.")) and not name.endswith(_DOTENV_SAFE):
         add("dotenv")
     if any(p in _CLOUD_DIRS for p in parts) or (
         ".config" in parents and any(p in _CLOUD_CONFIG_DIRS for p in parts)

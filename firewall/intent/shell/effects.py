@@ -958,7 +958,7 @@ def ssh(scan: Scanner, inv: Invocation) -> Stream:
         )
     else:
         report.intent(Intent.CODE_EXECUTE)
-    if inv.stdin.kind not in ("none", TEXT) and not remote:
+    if inv.stdin.kind != "none":
         report.upload("<stdin>")
     return DOWNLOAD_STREAM
 
