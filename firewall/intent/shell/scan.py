@@ -310,9 +310,11 @@ class Scanner:
     def command(self, node: Node, redirects: list[Redirect], stdin: Stream, depth: int) -> Stream:
         argv: list[Word] = []
         redirects = list(redirects)
+        named = False
         for child in node.named_children:
             kind = child.type
             if kind == "command_name":
+                named = True
                 inner = child.named_children
                 argv.insert(0, self.word(inner[0], depth) if inner else Word("", static=False))
             elif kind in _WORD_TYPES:
@@ -330,7 +332,7 @@ class Scanner:
                 self.statement(child, NO_INPUT, depth)
             else:
                 self.statement(child, NO_INPUT, depth)
-        if not argv or node.child_by_field_name("name") is None:
+        if not named:
             self.apply_redirects(redirects, stdin)
             return NO_INPUT
         stdin = self.apply_redirects(redirects, stdin)
@@ -363,7 +365,7 @@ class Scanner:
             raw = _text(node)
             return Word(
                 unescape_bare(raw),
-                glob=any(c in raw for c in "*?["),
+                glob="*" in raw or "?" in raw or "[" in raw,
                 brace=has_brace_list(raw),
             )
         if kind == "raw_string":
