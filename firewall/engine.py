@@ -89,7 +89,8 @@ class Firewall:
         self.memory = MemorySink()
         self.sinks: list[DecisionSink] = [self.memory, *(sinks or ())]
         self._signer = GrantSigner(grant_key or os.urandom(32))
-        self._rules_by_tool: dict[str, RulesForTool] = {}
+        self._rules_by_tool: dict[str, tuple[CompiledRule, ...]] = {}
+        self._projections: dict[tuple[int, ...], Mapping[str, Projection]] = {}
         self._standing_grants: dict[str, ApprovalGrant] = {}
         #: Placeholder vaults of every session (bounded); see ``firewall.redact``.
         self.vaults = VaultStore()
@@ -338,15 +339,20 @@ class Firewall:
         errors: list[str],
         flow: FlowLookup | None = None,
     ) -> list[Reason]:
-        candidates = self._rules_for(call.name)
+        fitting = [
+            rule
+            for rule in self._rules_for(call.name)
+            if rule.static_mismatch(intents, principal) is None
+        ]
         variables = CallVariables(call, principal, context, intents, facts, flow)
+        projections: Mapping[str, Projection] | None = None
         reasons: list[Reason] = []
-        for rule in candidates.rules:
-            if rule.static_mismatch(intents, principal) is not None:
-                continue
+        for rule in fitting:
             if rule.condition is not None:
+                if projections is None:
+                    projections = self._projections_for(fitting)
                 try:
-                    if not rule.condition.evaluate(variables.activation(candidates.projections)):
+                    if not rule.condition.evaluate(variables.activation(projections)):
                         continue
                 except Exception as exc:
                     # An error is not a pass: a blocking rule applies, an allow rule does not.
@@ -365,13 +371,37 @@ class Firewall:
             )
         return reasons
 
-    def _rules_for(self, tool: str) -> RulesForTool:
+    def _rules_for(self, tool: str) -> tuple[CompiledRule, ...]:
         found = self._rules_by_tool.get(tool)
         if found is None:
-            found = RulesForTool.select(self.policy.rules, tool)
+            found = tuple(r for r in self.policy.rules if r.matches_tool(tool))
             if len(self._rules_by_tool) >= _RULE_CACHE_LIMIT:
                 self._rules_by_tool.clear()
             self._rules_by_tool[tool] = found
+        return found
+
+    def _projections_for(self, rules: list[CompiledRule]) -> Mapping[str, Projection]:
+        """What the conditions of ``rules`` read, merged; cached per set of rules.
+
+        Only rules whose match already fits contribute: converting values into CEL costs
+        more than evaluating them, so nothing a fitting condition does not read is converted.
+        """
+        key = tuple(id(rule) for rule in rules)
+        found = self._projections.get(key)
+        if found is None:
+            merged: dict[str, Projection] = {}
+            for rule in rules:
+                if rule.condition is None:
+                    continue
+                for name, projection in rule.condition.projections.items():
+                    merged[name] = (
+                        merge_projections(merged[name], projection)
+                        if name in merged
+                        else projection
+                    )
+            if len(self._projections) >= _RULE_CACHE_LIMIT:
+                self._projections.clear()
+            found = self._projections[key] = merged
         return found
 
     def _needs_approval(self, evaluation: Evaluation) -> bool:
@@ -537,29 +567,6 @@ class Firewall:
             return self._record(decision, call, principal or ANONYMOUS, context or {})
         except Exception:
             return decision
-
-
-@dataclass(frozen=True)
-class RulesForTool:
-    """The rules that can apply to one tool name, and what their conditions read."""
-
-    rules: tuple[CompiledRule, ...]
-    projections: Mapping[str, Projection]
-
-    @classmethod
-    def select(cls, rules: Iterable[CompiledRule], tool: str) -> RulesForTool:
-        chosen = tuple(r for r in rules if r.matches_tool(tool))
-        projections: dict[str, Projection] = {}
-        for rule in chosen:
-            if rule.condition is None:
-                continue
-            for name, projection in rule.condition.projections.items():
-                projections[name] = (
-                    merge_projections(projections[name], projection)
-                    if name in projections
-                    else projection
-                )
-        return cls(rules=chosen, projections=projections)
 
 
 class CallVariables:

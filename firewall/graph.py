@@ -33,7 +33,7 @@ EdgeKind = Literal["proposes", "produces", "reads", "writes", "flows_to"]
 
 #: Keys of ``flow`` that describe the whole call; an argument with one of these names is
 #: still reachable as ``flow.arguments.<name>``.
-CALL_WIDE = ("arguments", "any_labels", "any_tools", "all_from_user")
+CALL_WIDE = ("arguments", "any_labels", "any_tools", "all_from_user", "foreign_labels")
 
 DEFAULT_MAX_EVENTS = 250_000
 DEFAULT_MAX_SESSIONS = 1024
@@ -68,14 +68,19 @@ class Provenance:
     def as_flow(self) -> dict[str, Any]:
         per_arg = {name: flow.as_dict() for name, flow in self.arguments.items()}
         labels: set[str] = set()
+        foreign: set[str] = set()
         tools: set[str] = set()
         for flow in self.arguments.values():
             labels.update(flow.labels)
             tools.update(flow.tools)
+            if not flow.from_user:
+                foreign.update(flow.labels)
         view: dict[str, Any] = {n: v for n, v in per_arg.items() if n not in CALL_WIDE}
         view["arguments"] = per_arg
         view["any_labels"] = sorted(labels - {USER})
         view["any_tools"] = sorted(tools)
+        # Labels reaching arguments the user did not write: what an injection looks like.
+        view["foreign_labels"] = sorted(foreign)
         view["all_from_user"] = bool(self.arguments) and all(
             f.from_user for f in self.arguments.values()
         )
