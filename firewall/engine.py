@@ -496,8 +496,9 @@ class Firewall:
             time=datetime.now(UTC),
             arguments=evaluation.arguments,
         )
-        decision = self._record(decision, evaluation.call, evaluation.principal, evaluation.context)
-        return self._note_in_graph(evaluation, decision)
+        # The graph first: a decision that cannot be noted there is recorded as the deny it becomes.
+        decision = self._note_in_graph(evaluation, decision)
+        return self._record(decision, evaluation.call, evaluation.principal, evaluation.context)
 
     def _note_in_graph(self, evaluation: Evaluation, decision: Decision) -> Decision:
         """Add the decided call to the session's action graph (a failure here denies)."""
