@@ -8,6 +8,7 @@ never the raw text.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -132,11 +133,20 @@ class Redactor:
                 labels=labels,
             )
         vault = self.vaults.get(session)
-        values = [
-            self._replace(leaf, findings, vault) if findings else _original(leaf)
-            for leaf, findings in zip(flat.leaves, per_leaf, strict=True)
-        ]
-        return RedactedOutput(output=flat.rebuild(values), entities=dict(counts), labels=labels)
+        values: list[Any] = []
+        replaced: Counter[str] = Counter()  # after overlapping findings are resolved
+        for leaf, findings in zip(flat.leaves, per_leaf, strict=True):
+            if findings:
+                value, entities = self._replace(leaf, findings, vault)
+                values.append(value)
+                replaced.update(entities)
+            else:
+                values.append(_original(leaf))
+        return RedactedOutput(
+            output=flat.rebuild(values),
+            entities=dict(replaced),
+            labels=frozenset("secret" if is_secret(e) else "pii" for e in replaced),
+        )
 
     def _per_leaf(
         self, flat: Flattened, results: list[RecognizerResult]
@@ -172,7 +182,9 @@ class Redactor:
                 per_leaf[index] = [RecognizerResult(hint, 0, len(leaf.value), 1.0)]
         return per_leaf
 
-    def _replace(self, leaf: Leaf, findings: list[RecognizerResult], vault: SessionVault) -> Any:
+    def _replace(
+        self, leaf: Leaf, findings: list[RecognizerResult], vault: SessionVault
+    ) -> tuple[Any, list[str]]:
         operators = {e: self._operator(e, vault) for e in {f.entity_type for f in findings}}
         result = _ANONYMIZER.anonymize(
             text=leaf.value,
@@ -180,7 +192,7 @@ class Redactor:
             operators=operators,
             conflict_resolution=ConflictResolutionStrategy.REMOVE_INTERSECTIONS,
         )
-        return restore_type(leaf, result.text)
+        return restore_type(leaf, result.text), [item.entity_type for item in result.items]
 
     def _operator(self, entity: str, vault: SessionVault) -> OperatorConfig:
         action = self.settings.action_for(entity)
@@ -198,16 +210,25 @@ class Redactor:
         return OperatorConfig("custom", {"lambda": lambda value: vault.placeholder(entity, value)})
 
 
+_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----.{0,16384}?"
+    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|\Z)",
+    re.DOTALL,
+)
+
+
 def chunk_ranges(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
-    """Ranges of at most ``size`` characters covering ``text``, overlapping by ``overlap``.
+    """Ranges of about ``size`` characters covering ``text``, overlapping by ``overlap``.
 
     A chunk ends at a line break or space near its end when there is one, so words are
-    rarely cut; an entity shorter than the overlap is always whole in some chunk.
+    rarely cut; an entity shorter than the overlap is always whole in some chunk. A
+    private key block, longer than any overlap, is never cut: its chunk is extended.
     """
     length = len(text)
     if length <= size:
         return [(0, length)]
     overlap = min(overlap, size // 4)
+    blocks = [m.span() for m in _KEY_BLOCK.finditer(text)] if "PRIVATE KEY" in text else []
     ranges: list[tuple[int, int]] = []
     start = 0
     while True:
@@ -216,6 +237,9 @@ def chunk_ranges(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
             cut = max(text.rfind("\n", end - size // 8, end), text.rfind(" ", end - size // 8, end))
             if cut > start + overlap:
                 end = cut + 1
+        for block_start, block_end in blocks:
+            if block_start < end < block_end:
+                end = block_end
         ranges.append((start, end))
         if end >= length:
             return ranges
