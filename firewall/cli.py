@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BadInput, PolicyError) as exc:
         print(f"firewall: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader (e.g. `head`) went away: not an error of ours
+        sys.stderr.close()
+        return EXIT_ALLOW
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from firewall.conditions import Projection
 from firewall.engine import CallVariables, Evaluation, Firewall
 from firewall.model import Principal, ToolCall, Verdict
 
@@ -36,14 +37,27 @@ def explain(
     """Evaluate ``call`` and trace every rule (slower than ``check``; for people, not agents)."""
     evaluation = firewall.evaluate(call, principal, context)
     variables = CallVariables(
-        call, evaluation.principal, evaluation.context, evaluation.intents, evaluation.facts
+        call,
+        evaluation.principal,
+        evaluation.context,
+        evaluation.intents,
+        evaluation.facts,
+        evaluation.flow,
     )
-    traces = [_trace(rule, call, evaluation, variables) for rule in firewall.policy.rules]
+    # One activation holding what every condition reads (explain traces them all).
+    projections = firewall._projections_for(list(firewall.policy.rules))
+    traces = [
+        _trace(rule, call, evaluation, variables, projections) for rule in firewall.policy.rules
+    ]
     return Explanation(evaluation=evaluation, rules=tuple(traces))
 
 
 def _trace(
-    rule: Any, call: ToolCall, evaluation: Evaluation, variables: CallVariables
+    rule: Any,
+    call: ToolCall,
+    evaluation: Evaluation,
+    variables: CallVariables,
+    projections: Mapping[str, Projection],
 ) -> RuleTrace:
     def outcome(matched: bool, why: str) -> RuleTrace:
         return RuleTrace(rule.id, rule.verdict, matched, why, rule.monitor_only)
@@ -55,12 +69,15 @@ def _trace(
         return outcome(
             False, f"intents {list(evaluation.intents)} miss {list(rule.intent_patterns)}"
         )
+    if mismatch == "only intents":
+        allowed = sorted(rule.only_intents or ())
+        return outcome(False, f"intents {list(evaluation.intents)} are not all within {allowed}")
     if mismatch is not None:
         return outcome(False, f"{mismatch} does not match")
     if rule.condition is None:
         return outcome(True, "match fits and there is no condition")
     try:
-        result = rule.condition.evaluate(variables.activation(rule.condition.projections))
+        result = rule.condition.evaluate(variables.activation(projections))
     except Exception as exc:
         applies = rule.verdict is not Verdict.ALLOW
         return outcome(

@@ -96,12 +96,17 @@ class PrincipalMatch(_Spec):
 
 class RuleMatch(_Spec):
     tools: list[str] = Field(default_factory=list)
+    #: Any of the call's intents is one of these.
     intents: list[str] = Field(default_factory=list)
+    #: Every one of the call's intents is one of these (a call with no intents has no
+    #: effect and fits): what an allow rule wants, so that "reads are fine" never lets a
+    #: read-and-delete through.
+    only_intents: list[str] = Field(default_factory=list)
     principals: PrincipalMatch | None = None
 
-    _lists = field_validator("tools", "intents", mode="before")(_as_list)
+    _lists = field_validator("tools", "intents", "only_intents", mode="before")(_as_list)
 
-    @field_validator("intents")
+    @field_validator("intents", "only_intents")
     @classmethod
     def _known_intents(cls, value: list[str]) -> list[str]:
         return _check_intent_names(value, allow_prefixes=True)
@@ -244,6 +249,8 @@ class CompiledRule:
     source: str
     #: The taxonomy intents ``intent_patterns`` cover, so matching is one set test.
     covered_intents: frozenset[str] = frozenset()
+    #: The intents ``only_intents`` allows; ``None`` when the rule does not say.
+    only_intents: frozenset[str] | None = None
 
     def matches_tool(self, tool: str) -> bool:
         return not self.tool_patterns or any(
@@ -254,6 +261,8 @@ class CompiledRule:
         """Why the intents or principal do not match (``None`` when they do)."""
         if self.intent_patterns and self.covered_intents.isdisjoint(intents):
             return "intents"
+        if self.only_intents is not None and not self.only_intents.issuperset(intents):
+            return "only intents"
         match = self.principals
         if match is not None:
             if match.ids and principal.id not in match.ids:
@@ -517,4 +526,7 @@ def _compile_rule(
         monitor_only=spec.mode == "monitor",
         source=source,
         covered_intents=expand_intent_patterns(spec.match.intents),
+        only_intents=(
+            expand_intent_patterns(spec.match.only_intents) if spec.match.only_intents else None
+        ),
     )

@@ -372,3 +372,46 @@ def test_fingerprint_ignores_key_order_but_not_values():
     c = ToolCall(name="t", arguments={"x": 2, "y": [1, 2]})
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
     assert ToolCall(name="u", arguments=a.arguments).fingerprint() != a.fingerprint()
+
+
+def test_only_intents_requires_every_intent_to_fit():
+    policy = policy_from_yaml(
+        """
+name: p
+default: require_approval
+tools:
+  read: {intents: [data.read]}
+  read_and_delete: {intents: [data.read, data.delete]}
+  nothing: {intents: []}
+rules:
+  - id: reads-any
+    match: {tools: [read_and_delete], intents: [data.read]}
+    verdict: allow
+  - id: reads-only
+    match: {only_intents: [data.read]}
+    verdict: allow
+"""
+    )
+    fw = Firewall(policy)
+    assert fw.check(call("read")).rule_ids == ["reads-only"]
+    mixed = fw.evaluate(call("read_and_delete"))
+    # `intents` is any-of and lets it in; `only_intents` does not.
+    assert [r.rule_id for r in mixed.reasons] == ["reads-any"]
+    assert fw.check(call("nothing")).rule_ids == ["reads-only"]
+
+
+def test_explain_evaluates_every_condition_with_its_inputs():
+    from firewall.explain import explain
+
+    policy = policy_from_yaml(POLICY)
+    fw = Firewall(policy)
+    traces = {
+        t.rule_id: t
+        for t in explain(
+            fw, call("pay", amount=1), Principal(id="a", roles=("x",)), {"env": "prod"}
+        ).rules
+    }
+    assert traces["payments-admins-only-in-prod"].matched
+    assert "condition is true" in traces["payments-admins-only-in-prod"].why
+    assert "is not one of" in traces["mail-external"].why
+    assert not any("condition failed" in t.why for t in traces.values())
