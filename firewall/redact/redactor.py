@@ -185,6 +185,16 @@ class Redactor:
     def _replace(
         self, leaf: Leaf, findings: list[RecognizerResult], vault: SessionVault
     ) -> tuple[Any, list[str]]:
+        # Number new placeholders in reading order (the anonymizer works back to front).
+        for finding in sorted(findings, key=lambda f: f.start):
+            if self.settings.action_for(finding.entity_type) == "placeholder" and not any(
+                other is not finding
+                and other.start <= finding.start
+                and finding.end <= other.end
+                and other.score > finding.score
+                for other in findings
+            ):
+                vault.placeholder(finding.entity_type, leaf.value[finding.start : finding.end])
         operators = {e: self._operator(e, vault) for e in {f.entity_type for f in findings}}
         result = _ANONYMIZER.anonymize(
             text=leaf.value,
