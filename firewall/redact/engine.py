@@ -14,7 +14,12 @@ from collections.abc import Iterable, Sequence
 
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 
-from firewall.redact.builtin import PRESCREENS, OfflineEmailRecognizer, WindowedPhoneRecognizer
+from firewall.redact.builtin import (
+    PRESCREENS,
+    IndexedContextEnhancer,
+    OfflineEmailRecognizer,
+    WindowedPhoneRecognizer,
+)
 from firewall.redact.entities import NER_ENTITIES
 from firewall.redact.nlp import DEFAULT_MODEL, OfflineNlpEngine
 from firewall.redact.secrets import SecretRecognizer, secret_recognizers
@@ -75,7 +80,10 @@ class AnalyzerBundle:
             registry.add_recognizer(recognizer)
         self.registry = registry
         self.analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=self.nlp, supported_languages=["en"]
+            registry=registry,
+            nlp_engine=self.nlp,
+            supported_languages=["en"],
+            context_aware_enhancer=IndexedContextEnhancer(),
         )
         self.supported = frozenset(self.analyzer.get_supported_entities("en"))
         _install_watch()

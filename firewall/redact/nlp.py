@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 import spacy
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from firewall.redact.entities import NER_ENTITIES
 
@@ -139,41 +139,47 @@ class OfflineNlpEngine(SpacyNlpEngine):
         """Tokens and lemmas of ``text``; named entities too when ``ner`` and a model is loaded."""
         if not self.nlp:
             raise ValueError("NLP engine is not loaded. Call load() first")
-        doc = self.nlp["en"].make_doc(text)
-        spans: list[Span] = []
         if ner and self._ner is not None:
-            spans = self._entities(doc, text)
+            doc = self._doc_with_entities(text)
+            spans = list(doc.ents)
+        else:
+            doc = self.nlp["en"].make_doc(text)
+            spans = []
         scores = [self.ner_model_configuration.default_score] * len(spans)
         entities, scores = self._get_updated_entities(spans, scores)
+        tokens_indices, lemmas = [], []
+        for token in doc:
+            tokens_indices.append(token.idx)
+            lemmas.append(token.lower_)
         return NlpArtifacts(
             entities=entities,
             tokens=doc,
-            tokens_indices=[token.idx for token in doc],
-            lemmas=[token.lower_ for token in doc],
+            tokens_indices=tokens_indices,
+            lemmas=lemmas,
             nlp_engine=self,
             language="en",
             scores=scores,
         )
 
-    def _entities(self, doc: Doc, text: str) -> list[Span]:
-        regions = ner_regions(text)
-        if not regions:
-            return []
+    def _doc_with_entities(self, text: str) -> Doc:
+        """One tokenization of ``text``, NER over its regions, joined back into one Doc."""
         assert self._ner is not None
-        with self._lock:
-            parsed = list(self._ner.pipe([text[s:e] for s, e in regions], batch_size=64))
-        spans: list[Span] = []
-        for (start, _end), part in zip(regions, parsed, strict=True):
-            for ent in part.ents:
-                span = doc.char_span(
-                    start + ent.start_char,
-                    start + ent.end_char,
-                    label=ent.label_,
-                    alignment_mode="expand",
-                )
-                if span is not None:
-                    spans.append(span)
-        return spans
+        pieces: list[tuple[int, int, bool]] = []
+        position = 0
+        for start, end in ner_regions(text):
+            if start > position:
+                pieces.append((position, start, False))
+            pieces.append((start, end, True))
+            position = end
+        if position < len(text) or not pieces:
+            pieces.append((position, len(text), False))
+        docs = [self._ner.make_doc(text[start:end]) for start, end, _ in pieces]
+        to_read = [doc for doc, (_, _, read) in zip(docs, pieces, strict=True) if read]
+        if to_read:
+            with self._lock:
+                for _ in self._ner.get_pipe("ner").pipe(to_read, batch_size=64):
+                    pass
+        return docs[0] if len(docs) == 1 else Doc.from_docs(docs, ensure_whitespace=False)
 
     def is_stopword(self, word: str, language: str) -> bool:
         return self.nlp["en"].vocab[word].is_stop

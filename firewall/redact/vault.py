@@ -21,11 +21,14 @@ from firewall.redact.entities import KNOWN_ENTITIES
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9_]*?)_(\d+)>")
 # Anything a model may have made of a placeholder: other case, spaces, lost brackets.
 _ENTITY_NAMES = "|".join(sorted(KNOWN_ENTITIES, key=len, reverse=True))
-_PLACEHOLDER_LIKE = re.compile(
-    r"<\s*[A-Za-z][A-Za-z0-9_ \-]*?[_ \-]?\d+\s*>|<\s*(?:" + _ENTITY_NAMES + r")[^<>]{0,12}>"
-    r"|\b(?:" + _ENTITY_NAMES + r")_\d+\b",
+_UNDERSCORE_DIGIT = re.compile(r"_\d")
+# Two scans instead of one alternation: the first starts with a literal "<", which the
+# regex engine finds fast; the second only runs where an "_<digit>" occurs at all.
+_ANGLE_LIKE = re.compile(
+    r"<(?:\s*[A-Za-z][A-Za-z0-9_ \-]*?[_ \-]?\d+\s*>|\s*(?:" + _ENTITY_NAMES + r")[^<>]{0,12}>)",
     re.IGNORECASE,
 )
+_BARE_LIKE = re.compile(r"\b(?:" + _ENTITY_NAMES + r")_\d+\b", re.IGNORECASE)
 
 
 class SessionVault:
@@ -162,7 +165,18 @@ def _restore_text(text: str, vault: SessionVault | None, path: str, out: Restora
 
 
 def _unknown_in(text: str, vault: SessionVault | None) -> Iterator[str]:
-    for match in _PLACEHOLDER_LIKE.finditer(text):
+    # Every placeholder-like form holds "<" or an "_<digit>": most texts (SQL full of
+    # snake_case names) hold neither, and the scan below is the costly part.
+    matches = list(_ANGLE_LIKE.finditer(text)) if "<" in text else []
+    if _UNDERSCORE_DIGIT.search(text) is not None:
+        spans = [m.span() for m in matches]
+        matches += [
+            m
+            for m in _BARE_LIKE.finditer(text)
+            if not any(start <= m.start() < end for start, end in spans)
+        ]
+        matches.sort(key=lambda m: m.start())
+    for match in matches:
         token = match.group(0)
         if PLACEHOLDER.fullmatch(token) and vault is not None and vault.lookup(token):
             continue

@@ -1,0 +1,69 @@
+"""The offline engine's shortcuts give the results stock Presidio would give."""
+
+from __future__ import annotations
+
+import pytest
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+from firewall.redact.builtin import IndexedContextEnhancer, WindowedPhoneRecognizer, digit_windows
+from firewall.redact.engine import analyzer_for
+from firewall.redact.nlp import ner_regions
+
+TEXT = (
+    "Call +1 (415) 555-0199 ext. 12 or 020 7946 0958 today.\n"
+    "---\n"
+    "Order 55 of 2024-03-02, ref 4111 1111 1111 1111; fax: 0049 30 901820.\n"
+    "  \n"
+    "we are proud fijians, said Ana Pérez in Suva."
+)
+
+
+def test_token_lookup_matches_presidio_at_every_offset() -> None:
+    doc = analyzer_for(True).nlp.analyze_text(TEXT, ner=False).tokens
+    indices = [token.idx for token in doc]
+    for start in range(len(TEXT)):
+        expected = LemmaContextAwareEnhancer._find_index_of_match_token("w", start, doc, indices)
+        assert (
+            IndexedContextEnhancer._find_index_of_match_token("w", start, doc, indices) == expected
+        )
+
+
+def test_windowed_phone_recognizer_finds_what_presidio_finds() -> None:
+    def spans(recognizer: PhoneRecognizer) -> set[tuple[int, int]]:
+        return {(r.start, r.end) for r in recognizer.analyze(TEXT, ["PHONE_NUMBER"])}
+
+    assert spans(WindowedPhoneRecognizer()) == spans(PhoneRecognizer())
+    assert (5, 30) in spans(WindowedPhoneRecognizer())  # with its extension
+
+
+def test_digit_windows_never_cut_a_digit_run() -> None:
+    for start, end in digit_windows(TEXT, 24):
+        assert start == 0 or not (TEXT[start - 1].isdigit() and TEXT[start].isdigit())
+        assert end == len(TEXT) or not (TEXT[end - 1].isdigit() and TEXT[end].isdigit())
+
+
+def test_ner_reads_every_line_with_a_letter_or_digit() -> None:
+    read = "".join(TEXT[s:e] for s, e in ner_regions(TEXT))
+    assert read == TEXT.replace("---\n", "").replace("  \n", "")
+
+
+def test_entities_of_the_joined_document_sit_at_their_offsets() -> None:
+    artifacts = analyzer_for(True).nlp.analyze_text(TEXT, ner=True)
+    assert artifacts.tokens.text == TEXT
+    found = {(TEXT[e.start_char : e.end_char], e.label_) for e in artifacts.entities}
+    assert ("Ana Pérez", "PERSON") in found
+    assert ("Suva", "LOCATION") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "possible"),
+    [
+        ("plain words only", set()),
+        ("mail a@b.co", {"EMAIL_ADDRESS"}),
+        ("key AKIAZ7VQ3M2KXPLR4T6Y", {"AWS_ACCESS_KEY", "CREDIT_CARD", "PHONE_NUMBER"}),
+    ],
+)
+def test_prescan_skips_only_recognizers_that_cannot_match(text: str, possible: set[str]) -> None:
+    wanted = {"EMAIL_ADDRESS", "AWS_ACCESS_KEY", "CREDIT_CARD", "PHONE_NUMBER", "GITHUB_TOKEN"}
+    assert analyzer_for(True).possible_entities(text, wanted) == possible
