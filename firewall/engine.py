@@ -262,6 +262,17 @@ class Firewall:
             self.record_result(
                 call, redacted.output, session=session, labels=redacted.labels, original=output
             )
+            for sink in self.sinks:  # sinks that log redactions (the audit log) get one record
+                note = getattr(sink, "record_redaction", None)
+                if note is not None and not redacted.exempt:
+                    note(
+                        session=session,
+                        tool=call.name,
+                        call_id=call.id,
+                        entities=redacted.entities,
+                        labels=redacted.labels,
+                        withheld=redacted.withheld,
+                    )
         except Exception as exc:
             return RedactedOutput(
                 output=withheld_notice(call.name, "it could not be recorded"),
