@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -217,6 +218,27 @@ def test_nothing_the_firewall_recorded_holds_a_seeded_value(fw: Firewall) -> Non
         assert value not in recorded
 
 
+def test_nothing_reaches_the_audit_log_in_clear(tmp_path: Path) -> None:
+    from firewall.audit.scrub import redactor_for
+    from firewall.audit.sink import AuditSink
+
+    fw = Firewall(load_policy(POLICIES / "default.yaml"))
+    path = tmp_path / "audit.db"
+    fw.sinks.append(AuditSink(path, redactor=redactor_for(fw)))
+    fw.after(crm_lookup(), customer(), session="audit")
+    for call in (
+        ToolCall(name="send_email", arguments={"to": "<EMAIL_ADDRESS_1>", "body": "<PERSON_1>"}),
+        ToolCall(name="search_docs", arguments={"query": f"ssn <US_SSN_1> {SEEDED['phone']}"}),
+    ):
+        fw.check(call, session="audit")
+    stored = path.read_bytes()
+    for sidecar in tmp_path.glob("audit.db-*"):  # the write-ahead log, if any
+        stored += sidecar.read_bytes()
+    assert b"redaction" in stored  # the redaction itself was logged (types and counts)
+    for value in SEEDED.values():
+        assert value.encode() not in stored
+
+
 def test_vault_store_evicts_the_oldest_session() -> None:
     store = VaultStore(max_sessions=2)
     store.get("a").placeholder("EMAIL_ADDRESS", "a@example.com")
@@ -242,3 +264,21 @@ def test_a_full_vault_fails_closed() -> None:
     vault.placeholder("PERSON", "Ann")
     with pytest.raises(OverflowError):
         vault.placeholder("PERSON", "Bo")
+
+
+def test_concurrent_sessions_keep_their_own_placeholders() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fw = Firewall(load_policy(POLICIES / "default.yaml"))
+
+    def session(n: int) -> tuple[str, dict | None]:
+        name = f"t{n}"
+        email = f"user{n}@example.org"
+        out = fw.after(crm_lookup(), {"email": email, "note": f"reach {email}"}, session=name)
+        call = ToolCall(name="send_email", arguments={"to": out.output["email"], "body": "x"})
+        return email, fw.check(call, session=name).arguments
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(session, range(12)))
+    for email, arguments in results:
+        assert arguments == {"to": email, "body": "x"}
