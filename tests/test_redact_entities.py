@@ -214,6 +214,21 @@ def test_a_password_in_a_quoted_value_with_spaces(redactor: Redactor) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("header", "credential"),
+    [
+        (
+            "Authorization: Bearer 8f14e45fceea167a5a36dedd4bea2543",
+            "8f14e45fceea167a5a36dedd4bea2543",
+        ),
+        ("authorization: basic YWxhZGRpbjpvcGVuc2VzYW1l", "YWxhZGRpbjpvcGVuc2VzYW1l"),
+    ],
+)
+def test_http_credentials(redactor: Redactor, header: str, credential: str) -> None:
+    assert credential in found(redactor, header)["SECRET"]
+    assert "SECRET" not in found(redactor, "a basic question about bearer bonds")
+
+
 def test_a_private_key_cut_by_the_end_of_the_output_is_still_found(redactor: Redactor) -> None:
     text = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
     assert found(redactor, text)["PRIVATE_KEY"]

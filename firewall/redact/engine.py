@@ -40,7 +40,8 @@ class _TimeoutWatch(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.WARNING and "timed out" in str(record.msg):
-            self._local.timeouts = [*getattr(self._local, "timeouts", []), str(record.args[0])]
+            pattern = str(record.args[0]) if record.args else record.getMessage()
+            self._local.timeouts = [*getattr(self._local, "timeouts", []), pattern]
         return True
 
     def reset(self) -> None:

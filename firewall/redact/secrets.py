@@ -213,14 +213,13 @@ def secret_recognizers() -> list[SecretRecognizer]:
         ),
         SecretRecognizer(
             "SECRET",
-            [Pattern("secret assignment", _kv_pattern(_LONG_SECRET, _SHORT_SECRET), 0.8)],
-            (
-                "secret",
-                "token",
-                "key",
-                "credential",
-                "bearer",
-            ),
+            [
+                Pattern("secret assignment", _kv_pattern(_LONG_SECRET, _SHORT_SECRET), 0.8),
+                # HTTP credentials: "Authorization: Bearer <token>" / "Basic <base64>".
+                Pattern("bearer token", r"\bbearer\s+\K[A-Za-z0-9\-._~+/]{16,}=*", 0.8),
+                Pattern("basic credentials", r"\bbasic\s+\K[A-Za-z0-9+/]{12,}={0,2}", 0.6),
+            ],
+            ("secret", "token", "key", "credential", "bearer", "basic"),
             ignore_case=True,
         ),
     ]
