@@ -19,6 +19,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 
+import phonenumbers
 import tldextract
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
@@ -53,6 +54,27 @@ class IndexedContextEnhancer(LemmaContextAwareEnhancer):
 
 
 _DIGIT_RUN = re.compile(r"\d+")
+
+
+def _fewest_phone_digits(regions: Sequence[str]) -> int:
+    """The fewest digits a valid number can have: nationally in ``regions``, or with a
+    country code anywhere (from the library's own metadata)."""
+    national = min(
+        min(
+            n
+            for n in phonenumbers.PhoneMetadata.metadata_for_region(r).general_desc.possible_length
+        )
+        for r in regions
+    )
+    international = min(
+        len(str(meta.country_code)) + min(n for n in meta.general_desc.possible_length if n > 0)
+        for region in phonenumbers.SUPPORTED_REGIONS
+        if (meta := phonenumbers.PhoneMetadata.metadata_for_region(region)) is not None
+        and any(n > 0 for n in meta.general_desc.possible_length)
+    )
+    return min(national, international)
+
+
 #: Characters kept around a digit run: room for "+", "(", an extension like " ext. 1234"
 #: and the neighbouring characters the matcher inspects.
 _MARGIN = 24
@@ -61,11 +83,17 @@ _MARGIN = 24
 class WindowedPhoneRecognizer(PhoneRecognizer):
     """Presidio's phone recognizer, run on the windows of the text that hold digits."""
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._fewest_digits = _fewest_phone_digits(self.supported_regions)
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
         for start, end in digit_windows(text, _MARGIN):
+            if sum(ch.isdigit() for ch in text[start:end]) < self._fewest_digits:
+                continue  # too few digits for a valid number in any region
             for result in super().analyze(text[start:end], entities, nlp_artifacts):
                 result.start += start
                 result.end += start
