@@ -526,7 +526,7 @@ class Firewall:
                 principal=evaluation.principal,
                 context=evaluation.context,
                 facts=decision.facts,
-                provenance=evaluation.flow.provenance() if evaluation.flow else None,
+                provenance=evaluation.flow.computed() if evaluation.flow else None,
             )
         except Exception as exc:
             return _as_failure(decision, f"recording in the action graph failed: {exc}")

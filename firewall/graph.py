@@ -100,6 +100,8 @@ class SessionGraph:
         self._counter = itertools.count(1)
         self._nodes: OrderedDict[str, Node] = OrderedDict()
         self._out: dict[str, list[Edge]] = {}
+        #: Calls whose flows_to edges are not traced yet: node id -> arguments.
+        self._unsettled: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._datasets: OrderedDict[str, Node] = OrderedDict()
         self._index = ValueIndex()
         self._calls_by_id: dict[str, str] = {}
@@ -142,7 +144,6 @@ class SessionGraph:
     ) -> Node:
         """A decided tool call, its flows_to edges and its dataset reads/writes."""
         with self._lock:
-            prov = provenance if provenance is not None else self._lookup(arguments)
             node = self._new(
                 "call",
                 "c",
@@ -163,10 +164,12 @@ class SessionGraph:
             self._last_call_of_tool[tool] = node.id
             if self._last_assistant is not None and self._last_assistant in self._nodes:
                 self._edge(self._last_assistant, "proposes", node.id)
-            for argument, flow in prov.arguments.items():
-                for source in flow.sources:
-                    if source in self._nodes:
-                        self._edge(source, "flows_to", node.id, argument=argument)
+            if provenance is not None:
+                self._flow_edges(node, provenance)
+            else:
+                # Tracing values costs time on every call; when no rule needed it, it is
+                # done when the graph is read (see ``_settle_flows``).
+                self._unsettled[node.id] = dict(arguments)
             for kind, name in datasets_of(facts or {}):
                 dataset = self._dataset(kind, name)
                 edge = "writes" if kind.endswith("+w") else "reads"
@@ -221,6 +224,7 @@ class SessionGraph:
 
     def edges(self, kind: EdgeKind | None = None) -> list[Edge]:
         with self._lock:
+            self._settle_flows()
             items = [e for edges in self._out.values() for e in edges]
         return [e for e in items if kind is None or e.kind == kind]
 
@@ -234,6 +238,22 @@ class SessionGraph:
         return self._events
 
     # -- internals ----------------------------------------------------------------------
+
+    def _flow_edges(self, node: Node, provenance: Provenance) -> None:
+        """flows_to edges into ``node`` from the earlier nodes that held its argument values."""
+        for argument, flow in provenance.arguments.items():
+            for source in flow.sources:
+                held = self._nodes.get(source)
+                if held is not None and held.seq < node.seq:
+                    self._edge(source, "flows_to", node.id, argument=argument)
+
+    def _settle_flows(self) -> None:
+        """Trace the calls recorded without provenance, against what came before each."""
+        while self._unsettled:
+            node_id, arguments = self._unsettled.popitem(last=False)
+            node = self._nodes.get(node_id)
+            if node is not None:
+                self._flow_edges(node, self._lookup(arguments))
 
     def _lookup(self, arguments: Mapping[str, Any]) -> Provenance:
         index = self._index
@@ -270,6 +290,7 @@ class SessionGraph:
         while self._events > target and self._nodes:
             node_id, node = self._nodes.popitem(last=False)
             self._out.pop(node_id, None)
+            self._unsettled.pop(node_id, None)
             self._index.remove(node_id)
             call_id = node.attrs.get("call_id")
             if node.kind == "call" and call_id and self._calls_by_id.get(call_id) == node_id:
@@ -375,6 +396,10 @@ class FlowLookup:
         self._session = session
         self._arguments = arguments
         self._value: Provenance | None = None
+
+    def computed(self) -> Provenance | None:
+        """The provenance if a rule already asked for it, else ``None`` (nothing is computed)."""
+        return self._value
 
     def provenance(self) -> Provenance:
         if self._value is None:

@@ -41,10 +41,14 @@ _URL = re.compile(r"\bhttps?://[^\s<>\"'`)\]}]+", re.IGNORECASE)
 _HOST = re.compile(r"^[a-z][a-z0-9+.-]*://([^/?#:@\s]+)", re.IGNORECASE)
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 _NUMBER = re.compile(r"(?<![\w])\+?\d(?:[ .\-/]?\d){" + str(MIN_NUMBER_DIGITS - 1) + r",}(?![\w])")
-_IDENTIFIER = re.compile(r"(?<![\w@.-])[A-Za-z0-9][A-Za-z0-9_\-]{5,}(?![\w@])")
+# Identifiers worth tracing hold both a digit and a letter (``INV-2024-0042``, ``a1b2c3``);
+# the lookaheads keep that test inside the regex engine instead of a Python loop.
+_IDENTIFIER = re.compile(
+    r"(?<![\w@.-])(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])"
+    r"[A-Za-z0-9][A-Za-z0-9_\-]{5,}(?![\w@])"
+)
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")
 _HAS_DIGIT = re.compile(r"\d")
-_HAS_LETTER = re.compile(r"[A-Za-z]")
 _NON_DIGIT = re.compile(r"\D")
 
 
@@ -94,9 +98,8 @@ def substrings(text: str) -> Iterator[str]:
         if not _inside(m.span(), covered):
             yield "num:" + _NON_DIGIT.sub("", m.group())
     for m in _IDENTIFIER.finditer(text):
-        word = m.group()
-        if _HAS_DIGIT.search(word) and _HAS_LETTER.search(word) and not _inside(m.span(), covered):
-            yield "id:" + word.casefold()
+        if not _inside(m.span(), covered):
+            yield "id:" + m.group().casefold()
 
 
 def _inside(span: tuple[int, int], covered: list[tuple[int, int]]) -> bool:
