@@ -18,10 +18,17 @@ _local = threading.local()
 
 
 def parse(source: bytes) -> tree_sitter.Tree:
-    """Parse bash ``source`` with this thread's parser."""
+    """Parse bash ``source`` with this thread's parser.
+
+    A command line ends with a newline, as bash reads it. Without one the grammar takes
+    a slow path at the end of input for pipelines of three or more commands (measured
+    ~50-80 us against ~5 us); byte offsets of the text itself are unchanged.
+    """
     parser = getattr(_local, "parser", None)
     if parser is None:
         parser = _local.parser = tree_sitter.Parser(LANGUAGE)
+    if not source.endswith(b"\n"):
+        source += b"\n"
     return parser.parse(source)
 
 
