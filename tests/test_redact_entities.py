@@ -247,3 +247,12 @@ def test_without_ner_patterns_still_work() -> None:
     assert "alice@example.org" not in out.output
     assert "4111 1111 1111 1111" not in out.output
     assert "PERSON" not in out.entities
+
+
+@pytest.mark.parametrize(
+    "address", ["jane.doe@corp.test", "ops@billing.internal", "kofi@shop.example", "a.b@intra.corp"]
+)
+def test_email_on_private_top_level_names_is_found(redactor: Redactor, address: str) -> None:
+    out = redactor.redact(f"queued message to {address}", session="s-private", tool="t")
+    assert out.entities.get("EMAIL_ADDRESS") == 1
+    assert address not in out.output

@@ -30,11 +30,36 @@ from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecog
 _OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+#: Top-level names missing from the public-suffix list that still carry real addresses:
+#: company networks and test systems (RFC 2606, 6761, 6762, ICANN's ``.internal``).
+PRIVATE_TLDS = frozenset(
+    {
+        "test",
+        "example",
+        "invalid",
+        "local",
+        "internal",
+        "lan",
+        "corp",
+        "home",
+        "intranet",
+        "private",
+        "localdomain",
+    }
+)
+
+
 class OfflineEmailRecognizer(EmailRecognizer):
-    """Presidio's e-mail recognizer with the public-suffix check done offline."""
+    """Presidio's e-mail recognizer with the public-suffix check done offline.
+
+    Addresses on private top-level names (``jane@corp.internal``) are personal data as
+    much as public ones, so they count too.
+    """
 
     def validate_result(self, pattern_text: str) -> bool:
-        return _OFFLINE_TLD(pattern_text).fqdn != ""
+        if _OFFLINE_TLD(pattern_text).fqdn != "":
+            return True
+        return pattern_text.rsplit(".", 1)[-1].casefold() in PRIVATE_TLDS
 
 
 class IndexedContextEnhancer(LemmaContextAwareEnhancer):
