@@ -30,7 +30,10 @@ from firewall import (
     Verdict,
     load_policy,
 )
+from firewall.audit import AuditSink, verify
+from firewall.audit.scrub import redactor_for
 from firewall.cli import Style
+from firewall.export.jsonl import write_trace
 
 POLICY = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
 SESSION = "demo-session"
@@ -160,7 +163,10 @@ SCRIPT = [
     Move(
         "The message says to refund 900 to an IBAN. Doing that.",
         "send_money",
-        lambda seen: {"recipient": first(r"GB\d{2}[A-Z0-9]{10,30}", seen), "amount": 900},
+        lambda seen: {
+            "recipient": first(r"<IBAN_CODE_\d+>|GB\d{2}[A-Z0-9]{10,30}", seen),
+            "amount": 900,
+        },
     ),
     Move(
         "It also says to drop the orders table.",
@@ -201,7 +207,9 @@ def run(out: Any = sys.stdout) -> int:
         firewall = Firewall(
             load_policy(POLICY), approver=CallbackApprover(support_lead, name="support lead")
         )
-        agent = Principal(id="support-bot", kind="agent", roles=("support",))
+        audit = AuditSink(Path(workdir) / "audit.db", redactor=redactor_for(firewall))
+        firewall.sinks.append(audit)
+        agent = Principal(id="support-bot", kind="agent", roles=("support", "finance"))
         context = {"env": "staging", "tenant": "demo-shop"}
         firewall.record_message(SESSION, "user", USER_PROMPT)
         out.write(style("User: ", "bold") + USER_PROMPT + "\n\n")
@@ -229,6 +237,8 @@ def run(out: Any = sys.stdout) -> int:
             out.write("\n")
 
         _print_summary(out, style, db, tools, firewall)
+        _print_audit_and_graph(out, style, firewall, audit, Path(workdir))
+        audit.close()
     return 0
 
 
@@ -257,6 +267,29 @@ def _print_summary(
     rows = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
     out.write(f"  database after the run: {rows}\n")
     out.write(f"  mail sent: {[m['to'] for m in tools.outbox]}\n")
+
+
+def _print_audit_and_graph(
+    out: Any, style: Style, firewall: Firewall, audit: AuditSink, workdir: Path
+) -> None:
+    report = verify(str(workdir / "audit.db"))
+    state = "intact" if report.ok else f"BROKEN: {report.problems[0]}"
+    out.write(f"  audit log: {report.records} chained records, {state}\n")
+    graph = firewall.graph(SESSION)
+    nodes = {n.id: n for n in graph.nodes()}
+    for edge in graph.edges("flows_to"):
+        source, target = nodes.get(edge.src), nodes.get(edge.dst)
+        if source is None or target is None or source.kind != "result":
+            continue
+        labels = ", ".join(sorted(source.labels)) or "no labels"
+        out.write(
+            f"  data flow: {source.attrs.get('tool')} result ({labels}) -> "
+            f"{target.attrs.get('tool')}.{edge.attrs.get('argument')} "
+            f"[{target.attrs.get('verdict')}]\n"
+        )
+    trace = workdir / "trace.jsonl"
+    written = write_trace(firewall.graph(SESSION), trace)
+    out.write(f"  trace: {written} events exported as JSONL (firewall replay reads it)\n")
 
 
 def _short(value: Any, limit: int = 110) -> str:
