@@ -224,7 +224,7 @@ def run(out: Any = sys.stdout) -> int:
             if not decision.allowed:
                 seen = decision.message_for_model()
                 continue
-            arguments = decision.arguments or call.arguments
+            arguments = decision.arguments_for(call)
             try:
                 output: Any = getattr(tools, call.name)(**arguments)
             except Exception as exc:  # a failing tool is reported to the model, not raised
