@@ -14,18 +14,14 @@ from firewall import Firewall, Principal, ToolCall, load_policy
 POLICY = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
 ROUNDS = 20_000
 
-CASES = {
-    "search_docs (declared, no condition)": ToolCall(
-        name="search_docs", arguments={"query": "refund policy for annual plans"}
-    ),
-    "send_money (declared, 2 conditions)": ToolCall(
-        name="send_money", arguments={"recipient": "ACME GmbH", "amount": 120}
-    ),
-    "send_email (declared, 3 conditions)": ToolCall(
+CASES = [
+    ToolCall(name="search_docs", arguments={"query": "refund policy for annual plans"}),
+    ToolCall(name="send_money", arguments={"recipient": "ACME GmbH", "amount": 120}),
+    ToolCall(
         name="send_email",
         arguments={"to": "ops@example.com", "subject": "Q3", "body": "Numbers attached." * 5},
     ),
-}
+]
 
 
 def measure(firewall: Firewall, call: ToolCall, principal: Principal) -> list[float]:
@@ -46,11 +42,19 @@ def main() -> None:
     firewall.sinks[0] = firewall.memory
     principal = Principal(id="agent-7", kind="agent", roles=("support", "finance"))
     print(f"check() under {POLICY.name}, {ROUNDS} calls each, microseconds")
-    print(f"{'tool':<40} {'median':>8} {'p99':>8}")
-    for label, call in CASES.items():
+    print(f"{'tool (rules that fit / of them with a CEL condition)':<56} {'median':>8} {'p99':>8}")
+    for call in CASES:
+        intents = firewall.evaluate(call, principal).intents
+        fitting = [
+            rule
+            for rule in firewall.policy.rules
+            if rule.matches_tool(call.name) and rule.static_mismatch(intents, principal) is None
+        ]
+        conditions = sum(rule.condition is not None for rule in fitting)
+        label = f"{call.name} ({len(fitting)} / {conditions})"
         samples = sorted(measure(firewall, call, principal))
         p99 = samples[int(len(samples) * 0.99) - 1]
-        print(f"{label:<40} {statistics.median(samples):8.1f} {p99:8.1f}")
+        print(f"{label:<56} {statistics.median(samples):8.1f} {p99:8.1f}")
 
 
 if __name__ == "__main__":

@@ -467,7 +467,9 @@ class Firewall:
         return _approved(grant)
 
     def _request(self, evaluation: Evaluation) -> ApprovalRequest:
-        return ApprovalRequest(
+        # Built from values the engine already holds: no second validation on the hot path.
+        return trusted(
+            ApprovalRequest,
             call=evaluation.call,
             principal=evaluation.principal,
             context=dict(evaluation.context),
