@@ -159,6 +159,9 @@ def _check_fields(source: str, fact_fields: Mapping[str, frozenset[str]] | None)
         if root == "facts":
             _check_fact_path(path, fact_fields)
             continue
+        if root == "flow":
+            _check_flow_path(path)
+            continue
         allowed = KNOWN_FIELDS[root]
         if allowed is None:
             continue
@@ -168,6 +171,26 @@ def _check_fields(source: str, fact_fields: Mapping[str, frozenset[str]] | None)
             raise ConditionError(
                 f"unknown field '{root}.{path[0]}' (known: {', '.join(sorted(allowed))})"
             )
+
+
+#: What ``flow`` says of one argument, and of the call as a whole.
+FLOW_ARGUMENT_FIELDS = frozenset({"labels", "tools", "sources", "from_user", "found"})
+FLOW_CALL_FIELDS = frozenset({"any_labels", "any_tools", "all_from_user", "foreign_labels"})
+
+
+def _check_flow_path(path: list[str]) -> None:
+    """``flow.<argument>.<field>``, ``flow.arguments.<argument>.<field>`` or a call-wide name."""
+    if path[0] in FLOW_CALL_FIELDS:
+        if len(path) > 1:
+            raise ConditionError(f"'flow.{path[0]}' has no field '{path[1]}'")
+        return
+    field_at = 2 if path[0] == "arguments" else 1
+    if len(path) > field_at and path[field_at] not in FLOW_ARGUMENT_FIELDS:
+        known = ", ".join(sorted(FLOW_ARGUMENT_FIELDS))
+        raise ConditionError(
+            f"unknown field '{'.'.join(['flow', *path[: field_at + 1]])}' (an argument's flow"
+            f" has: {known})"
+        )
 
 
 def _check_fact_path(path: list[str], fact_fields: Mapping[str, frozenset[str]] | None) -> None:

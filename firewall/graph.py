@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from firewall.conditions import FLOW_CALL_FIELDS
 from firewall.provenance import (
     USER,
     ArgumentFlow,
@@ -33,7 +34,7 @@ EdgeKind = Literal["proposes", "produces", "reads", "writes", "flows_to"]
 
 #: Keys of ``flow`` that describe the whole call; an argument with one of these names is
 #: still reachable as ``flow.arguments.<name>``.
-CALL_WIDE = ("arguments", "any_labels", "any_tools", "all_from_user", "foreign_labels")
+CALL_WIDE = ("arguments", *sorted(FLOW_CALL_FIELDS))
 
 DEFAULT_MAX_EVENTS = 250_000
 DEFAULT_MAX_SESSIONS = 1024

@@ -216,3 +216,13 @@ def test_store_drops_the_least_recently_used_session() -> None:
 def test_unknown_roles_are_refused() -> None:
     with pytest.raises(ValueError):
         SessionGraph("s").add_message("tool", "x")
+
+
+def test_flow_variable_has_exactly_the_fields_the_condition_checker_knows():
+    from firewall.conditions import FLOW_ARGUMENT_FIELDS, FLOW_CALL_FIELDS
+    from firewall.graph import Provenance
+    from firewall.provenance import ArgumentFlow
+
+    flow = Provenance({"to": ArgumentFlow()}).as_flow()
+    assert set(flow) == {"to", "arguments", *FLOW_CALL_FIELDS}
+    assert set(flow["to"]) == FLOW_ARGUMENT_FIELDS

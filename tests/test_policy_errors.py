@@ -69,6 +69,13 @@ CASES = [
         "unknown field 'principal.role'",
     ),
     (
+        "misspelt flow field",
+        R1 + "    when: '\"untrusted\" in flow.recipient.lables'\n" + DENY,
+        "r1",
+        "when",
+        "unknown field 'flow.recipient.lables'",
+    ),
+    (
         "unknown classifier in facts",
         R1 + "    when: facts.nosuch.x\n" + DENY,
         "r1",
