@@ -69,6 +69,16 @@ class Evaluation:
     #: The arguments the tool runs with when placeholders were restored (holds PII).
     arguments: dict[str, Any] | None = None
 
+    def real_call(self) -> ToolCall:
+        """The call as the tool would run it: placeholders restored (holds PII).
+
+        Approvals are bound to this call, not to the placeholders the model wrote: the same
+        placeholder can stand for another value in another session.
+        """
+        if self.arguments is None:
+            return self.call
+        return self.call.model_copy(update={"arguments": self.arguments})
+
 
 class Firewall:
     """Checks tool calls against a policy. Thread-safe; one instance serves many agents."""
@@ -144,10 +154,21 @@ class Firewall:
             return self._failure(call, principal, context, session, "check", exc)
 
     def grant(
-        self, call: ToolCall, approver: str, ttl: float | None = None, note: str = ""
+        self,
+        call: ToolCall,
+        approver: str,
+        ttl: float | None = None,
+        note: str = "",
+        *,
+        session: str | None = None,
     ) -> ApprovalGrant:
-        """A signed grant for exactly ``call``, to present later as ``check(..., grant=)``."""
-        return self._signer.sign(grant_for(call, approver, ttl, note))
+        """A signed grant for exactly ``call``, to present later as ``check(..., grant=)``.
+
+        Placeholders in ``call`` are first restored from ``session``'s vault: the grant
+        covers the real values, never whatever a placeholder stands for elsewhere.
+        """
+        real, _ = self._restore_placeholders(call, session)
+        return self._signer.sign(grant_for(real, approver, ttl, note))
 
     # -- the action graph ---------------------------------------------------------------
 
@@ -234,7 +255,7 @@ class Firewall:
             reasons=reasons,
             policy_verdict=verdict,
             errors=errors,
-            fingerprint=call.fingerprint(),
+            fingerprint=run.fingerprint(),
             flow=flow,
             arguments=run.arguments if run is not call else None,
         )
@@ -449,7 +470,7 @@ class Firewall:
             return self._judge_grant(evaluation, presented, remember=False)
         standing = self._standing_grants.get(evaluation.fingerprint)
         if standing is not None:
-            if standing.problem_with(evaluation.call) is None:
+            if standing.problem_with(evaluation.real_call()) is None:
                 return _approved(standing)
             self._standing_grants.pop(evaluation.fingerprint, None)
         return None
@@ -459,7 +480,7 @@ class Firewall:
     ) -> tuple[Verdict, Reason, str | None]:
         if grant is None:
             return _refused("the approver refused the call")
-        problem = grant.problem_with(evaluation.call)
+        problem = grant.problem_with(evaluation.real_call())
         if problem is not None:
             return _refused(problem)
         if remember and grant.expires_at is not None:
@@ -470,7 +491,7 @@ class Firewall:
         # Built from values the engine already holds: no second validation on the hot path.
         return trusted(
             ApprovalRequest,
-            call=evaluation.call,
+            call=evaluation.real_call(),
             principal=evaluation.principal,
             context=dict(evaluation.context),
             reasons=tuple(r for r in evaluation.reasons if r.verdict is Verdict.REQUIRE_APPROVAL),

@@ -183,3 +183,44 @@ def test_async_check_runs_a_blocking_approver_off_the_loop():
 def test_callback_false_or_none_refuses(answer):
     fw = Firewall(POLICY, approver=CallbackApprover(lambda r: answer))
     assert fw.check(pay(5)).verdict is Verdict.DENY
+
+
+def test_an_approval_covers_real_values_not_a_placeholder_that_means_another_thing_elsewhere():
+    policy = policy_from_yaml(
+        """
+name: placeholders
+default: deny
+redaction: {ner: false}
+tools:
+  pay: {intents: [payment.send]}
+  read_invoice: {intents: [data.read]}
+rules:
+  - id: pay-needs-approval
+    match: {tools: [pay]}
+    verdict: require_approval
+    message: payments need a person
+"""
+    )
+    asked: list[str] = []
+
+    def desk(request: ApprovalRequest) -> bool:
+        asked.append(request.call.arguments["to"])
+        return request.call.arguments["to"] == "GB82WEST12345698765432"
+
+    fw = Firewall(policy, approver=CallbackApprover(desk, ttl=600))
+    invoice = ToolCall(name="read_invoice")
+    seen_a = fw.after(invoice, "Pay GB82WEST12345698765432 please", session="a").output
+    seen_b = fw.after(invoice, "Pay GB33BUKB20201555555555 please", session="b").output
+    assert "<IBAN_CODE_1>" in seen_a and "<IBAN_CODE_1>" in seen_b
+
+    same_text = ToolCall(name="pay", arguments={"to": "<IBAN_CODE_1>", "amount": 10})
+    assert fw.check(same_text, session="a").verdict is Verdict.ALLOW
+    # Same text from the model, other session: the placeholder stands for another IBAN.
+    # The standing grant of session "a" must not cover it; the person is asked again.
+    assert fw.check(same_text, session="b").verdict is Verdict.DENY
+    assert asked == ["GB82WEST12345698765432", "GB33BUKB20201555555555"]
+    # A signed grant is bound to the real values of the session it was made in.
+    grant = fw.grant(same_text, approver="alice", session="a")
+    assert fw.check(same_text, session="a", grant=grant).approved_by == "alice"
+    refused = fw.check(same_text, session="b", grant=grant)
+    assert refused.verdict is Verdict.DENY and "different call" in refused.reasons[-1].message
