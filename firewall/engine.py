@@ -26,6 +26,7 @@ from firewall.approvals import (
     grant_for,
 )
 from firewall.conditions import Projection, merge_projections, project
+from firewall.errors import FirewallError
 from firewall.graph import EMPTY_FLOW, FlowLookup, GraphStore, SessionGraph
 from firewall.model import (
     ANONYMOUS,
@@ -39,6 +40,7 @@ from firewall.model import (
     trusted,
 )
 from firewall.policy import CompiledRule, CompiledTool, Policy
+from firewall.redact.settings import ner_model_installed
 from firewall.redact.vault import Restoration, VaultStore, restore, scrub
 
 if TYPE_CHECKING:  # the redactor loads Presidio and spaCy: imported on first use
@@ -104,6 +106,14 @@ class Firewall:
         self._standing_grants: dict[str, ApprovalGrant] = {}
         #: Placeholder vaults of every session (bounded); see ``firewall.redact``.
         self.vaults = VaultStore()
+        settings = policy.redaction
+        if settings.enabled and settings.ner and not ner_model_installed():
+            # Said now, not at the first tool result (which would be withheld).
+            raise FirewallError(
+                f"policy '{policy.name}' redacts names and places (redaction.ner), but the "
+                "spaCy model is not installed: pip install 'toolcall-firewall[ner]', "
+                "or set redaction.ner: false"
+            )
         self._redactor: Redactor | None = None
 
     # -- public API ---------------------------------------------------------------------

@@ -415,3 +415,14 @@ def test_explain_evaluates_every_condition_with_its_inputs():
     assert "condition is true" in traces["payments-admins-only-in-prod"].why
     assert "is not one of" in traces["mail-external"].why
     assert not any("condition failed" in t.why for t in traces.values())
+
+
+def test_missing_ner_model_is_a_clear_error_when_the_firewall_is_built(monkeypatch):
+    import firewall.engine as engine_module
+    from firewall import FirewallError
+
+    monkeypatch.setattr(engine_module, "ner_model_installed", lambda: False)
+    with pytest.raises(FirewallError, match=r"redaction.ner: false"):
+        Firewall(policy_from_yaml("name: p\n"))
+    # A policy that does not ask for names and places needs no model.
+    Firewall(policy_from_yaml("name: p\nredaction: {ner: false}\n"))

