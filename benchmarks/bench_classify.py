@@ -133,7 +133,15 @@ def main() -> None:
         decision = firewall.check(call)
         verdict, intents = decision.verdict.label, list(decision.intents)
         print(f"shell pipeline ({len(PIPELINE)} chars): {verdict}, intents {intents}")
-        row("check()", sample(lambda: firewall.check(call)))
+        from firewall.intent import shell as shell_classifier
+
+        clear_shell = shell_classifier._classify_text.cache_clear
+        row(
+            "shell classify, cache cleared",
+            sample(lambda: shell_classifier.classify(PIPELINE, {}), clear_shell),
+        )
+        row("check(), cache cleared", sample(lambda: firewall.check(call), clear_shell))
+        row("check(), cache warm", sample(lambda: firewall.check(call)))
     else:
         print("shell pipeline: the shell classifier (firewall.intent.shell) is absent")
 

@@ -65,6 +65,7 @@ SQL classifier's ``data.*``/``schema.*`` intents, and ``unknown``. Running as ro
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from firewall.intent import Classifier, register
@@ -74,10 +75,28 @@ from firewall.intent.shell.scan import MAX_SOURCE, NO_INPUT, Invocation, Scanner
 from firewall.model import Classification, Intent
 
 _MAX_ARGV = 10_000
+#: Command lines up to this length are cached (512 of them at most: ~2 MB at worst).
+_CACHED_TEXT_CHARS = 4096
 
 
 def classify(value: Any, options: Mapping[str, Any]) -> Classification:
-    """Classify a command line (text) or an argument vector (list of strings)."""
+    """Classify a command line (text) or an argument vector (list of strings).
+
+    Agents run the same commands again and again (``git status``, ``ls``), so results for
+    command lines are cached on their exact text. The result is shared: treat it as
+    read-only.
+    """
+    if isinstance(value, str) and len(value) <= _CACHED_TEXT_CHARS:
+        return _classify_text(value)
+    return _classify_safely(value)
+
+
+@lru_cache(maxsize=512)
+def _classify_text(text: str) -> Classification:
+    return _classify_safely(text)
+
+
+def _classify_safely(value: Any) -> Classification:
     try:
         return _classify(value)
     except RecursionError:
