@@ -10,6 +10,7 @@ Run: ``make demo`` (or ``python -m firewall.demo``).
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sqlite3
@@ -199,7 +200,8 @@ def support_lead(request: ApprovalRequest) -> bool:
     return request.call.name == "send_email"
 
 
-def run(out: Any = sys.stdout) -> int:
+def run(out: Any = sys.stdout, trace_path: str | Path | None = None) -> int:
+    """Run the scripted session; ``trace_path`` keeps its JSONL trace (for the notebook)."""
     style = Style(out)
     with tempfile.TemporaryDirectory(prefix="firewall-demo-") as workdir:
         db = build_shop(Path(workdir) / "shop.db")
@@ -237,7 +239,7 @@ def run(out: Any = sys.stdout) -> int:
             out.write("\n")
 
         _print_summary(out, style, db, tools, firewall)
-        _print_audit_and_graph(out, style, firewall, audit, Path(workdir))
+        _print_audit_and_graph(out, style, firewall, audit, Path(workdir), trace_path)
         audit.close()
     return 0
 
@@ -270,7 +272,12 @@ def _print_summary(
 
 
 def _print_audit_and_graph(
-    out: Any, style: Style, firewall: Firewall, audit: AuditSink, workdir: Path
+    out: Any,
+    style: Style,
+    firewall: Firewall,
+    audit: AuditSink,
+    workdir: Path,
+    trace_path: str | Path | None,
 ) -> None:
     report = verify(str(workdir / "audit.db"))
     state = "intact" if report.ok else f"BROKEN: {report.problems[0]}"
@@ -287,9 +294,11 @@ def _print_audit_and_graph(
             f"{target.attrs.get('tool')}.{edge.attrs.get('argument')} "
             f"[{target.attrs.get('verdict')}]\n"
         )
-    trace = workdir / "trace.jsonl"
-    written = write_trace(firewall.graph(SESSION), trace)
-    out.write(f"  trace: {written} events exported as JSONL (firewall replay reads it)\n")
+    trace = Path(trace_path) if trace_path is not None else workdir / "trace.jsonl"
+    # Arguments as the model wrote them, placeholders and all, passed through redaction.
+    written = write_trace(firewall.graph(SESSION), trace, redactor=redactor_for(firewall))
+    where = f" in {trace}" if trace_path is not None else ""
+    out.write(f"  trace: {written} events exported as JSONL{where} (replay and the notebook)\n")
 
 
 def _short(value: Any, limit: int = 110) -> str:
@@ -297,8 +306,11 @@ def _short(value: Any, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def main() -> int:
-    return run()
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m firewall.demo", description=__doc__)
+    parser.add_argument("--trace", help="also write the session's JSONL trace to this file")
+    args = parser.parse_args(argv)
+    return run(trace_path=args.trace)
 
 
 if __name__ == "__main__":
