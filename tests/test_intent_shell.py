@@ -297,3 +297,26 @@ def test_threads_get_their_own_parser() -> None:
         t.join()
     assert len(results) == 200
     assert all(r == ["git push --force"] for r in results)
+
+
+@pytest.mark.parametrize(
+    ("command", "languages"),
+    [
+        ("python3 -c 'import shutil; shutil.rmtree(\"/\")'", ["python"]),
+        ("perl -e 'unlink glob \"*\"'", ["perl"]),
+        ("node -e \"require('fs').rmSync('.', {recursive: true})\"", ["node"]),
+        ("echo 'import os' | python3", ["python"]),
+        ("python3 - <<'EOF'\nimport os\nEOF", ["python"]),
+        ("sudo ruby -e 'File.delete(\"x\")'", ["ruby"]),
+    ],
+)
+def test_inline_interpreter_code_is_reported(command: str, languages: list[str]) -> None:
+    assert facts(command)["inline_code"] == languages
+    assert "code.execute" in intents(command)
+
+
+@pytest.mark.parametrize(
+    "command", ["python -m pytest -q", "python3 scripts/report.py", "node server.js", "python3"]
+)
+def test_scripts_and_modules_are_not_inline_code(command: str) -> None:
+    assert facts(command)["inline_code"] == []

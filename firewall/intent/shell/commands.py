@@ -582,15 +582,23 @@ def interpreter(scan: Scanner, inv: Invocation) -> Stream:
         if text.startswith("-") and len(text) > 1:
             letters = text.lstrip("-")
             if (inline and letters[:1] in inline) or text in ("--eval", "--print", "-Command"):
+                report.inline(lang)
                 code = args[i + 1] if i + 1 < len(args) else Word("")
                 if code.download or any(a.download for a in args):
                     report.downloads_and_executes = True
                 return passthrough(inv)
             continue
         if text == "-":
-            return run_stdin_code(scan, inv, shell=False)
+            return _stdin_program(scan, inv, lang)
         run_script_file(scan, word)
         return passthrough(inv)
+    return _stdin_program(scan, inv, lang)
+
+
+def _stdin_program(scan: Scanner, inv: Invocation, lang: str) -> Stream:
+    """A language interpreter reading its program from a pipe or here-doc."""
+    if inv.stdin.kind in (TEXT, OPAQUE):
+        scan.report.inline(lang)
     return run_stdin_code(scan, inv, shell=False)
 
 

@@ -23,6 +23,7 @@ FACTS = frozenset(
         "sensitive",
         "sudo",
         "package_installs",
+        "inline_code",
         "sql",
         "error",
     }
@@ -40,6 +41,7 @@ class Report:
         "egress_host_unknown",
         "egress_hosts",
         "errors",
+        "inline_code",
         "intents",
         "metadata_endpoint",
         "package_installs",
@@ -60,6 +62,7 @@ class Report:
         self.writes: dict[str, None] = {}
         self.deletes: dict[str, None] = {}
         self.package_installs: dict[str, None] = {}
+        self.inline_code: dict[str, None] = {}
         self.errors: list[str] = []
         self.sql: dict[str, Any] = {}
         self.downloads_and_executes = False
@@ -76,6 +79,12 @@ class Report:
     def finding(self, what: str) -> None:
         """A destructive action, named the way a person would say it (``rm -rf``)."""
         self.destructive[what] = None
+
+    def inline(self, language: str) -> None:
+        """Program text handed to an interpreter (``python -c``, ``node -e``, piped code):
+        code the firewall runs no classifier on."""
+        self.intents.add(Intent.CODE_EXECUTE.value)
+        self.inline_code[language] = None
 
     def unknown(self, why: str) -> None:
         self.intents.add(Intent.UNKNOWN.value)
@@ -155,6 +164,7 @@ class Report:
             "sensitive": sensitive,
             "sudo": self.sudo,
             "package_installs": list(self.package_installs),
+            "inline_code": list(self.inline_code),
             "sql": self.sql,
             "error": "; ".join(self.errors),
         }
