@@ -320,3 +320,38 @@ def test_inline_interpreter_code_is_reported(command: str, languages: list[str])
 )
 def test_scripts_and_modules_are_not_inline_code(command: str) -> None:
     assert facts(command)["inline_code"] == []
+
+
+@pytest.mark.parametrize(
+    ("command", "finding"),
+    [
+        ("aws s3 rm s3://bucket --recursive", "aws s3 rm"),
+        (
+            "aws --region us-east-1 ec2 terminate-instances --instance-ids i-1",
+            "aws terminate-instances",
+        ),
+        ("gcloud compute instances delete vm-1", "gcloud delete"),
+        ("az group delete -n rg --yes", "az delete"),
+        ("gh repo delete org/x --yes", "gh repo delete"),
+        ("helm uninstall prod-release", "helm uninstall"),
+        ("dropdb production", "dropdb"),
+        ("redis-cli -h cache FLUSHALL", "redis FLUSHALL"),
+        ("systemctl stop postgresql", "systemctl stop"),
+        ("sudo service nginx stop", "service stop"),
+    ],
+)
+def test_destructive_subcommands_of_service_tools(command: str, finding: str) -> None:
+    assert finding in facts(command)["destructive"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["aws s3 ls", "gh pr list", "helm list -A", "redis-cli GET key", "systemctl status nginx"],
+)
+def test_reading_subcommands_of_service_tools_destroy_nothing(command: str) -> None:
+    assert facts(command)["destructive"] == []
+
+
+def test_a_bare_redirect_writes_its_file() -> None:
+    assert facts("> notes.txt")["writes_paths"] == ["notes.txt"]
+    assert "file.write" in intents("> notes.txt")

@@ -799,3 +799,4 @@ def dot_command(scan: Scanner, inv: Invocation, text: str) -> None:
 
 # The file, network and system commands register themselves.
 from firewall.intent.shell import effects as _effects  # noqa: E402, F401
+from firewall.intent.shell import services as _services  # noqa: E402, F401

@@ -519,6 +519,8 @@ def systemctl(scan: Scanner, inv: Invocation) -> Stream:
     words = {w.text for w in getopt(inv.args, "tpHMn").operands[:1]}
     if words & {"poweroff", "reboot", "halt", "kexec", "emergency", "rescue", "suspend"}:
         scan.report.finding("shutdown")
+    if words & {"stop", "disable", "mask", "kill"}:
+        scan.report.finding(f"systemctl {sorted(words & {'stop', 'disable', 'mask', 'kill'})[0]}")
     if not words & {
         "status",
         "show",

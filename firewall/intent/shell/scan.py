@@ -222,7 +222,8 @@ class Scanner:
                 redirects.append(self.redirect(child, depth))
             else:
                 after.append(child)
-        if body is None:
+        if body is None:  # a bare redirect, ``> file``: it still creates or empties the file
+            self.apply_redirects(redirects, stdin)
             out = NO_INPUT
         elif body.type == "command":
             out = self.command(body, redirects, stdin, depth)
