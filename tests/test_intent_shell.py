@@ -355,3 +355,10 @@ def test_reading_subcommands_of_service_tools_destroy_nothing(command: str) -> N
 def test_a_bare_redirect_writes_its_file() -> None:
     assert facts("> notes.txt")["writes_paths"] == ["notes.txt"]
     assert "file.write" in intents("> notes.txt")
+
+
+def test_database_clients_reaching_a_host_are_egress() -> None:
+    assert facts('psql -h db.example.net -c "select 1"')["egress_hosts"] == ["db.example.net"]
+    assert facts("mysql --host=10.0.0.5 -e 'select 1'")["egress_hosts"] == ["10.0.0.5"]
+    assert "network.egress" not in intents('psql -h /var/run/postgresql -c "select 1"')
+    assert "network.egress" not in intents('psql -c "select 1"')

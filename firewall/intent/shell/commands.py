@@ -673,6 +673,7 @@ def psql(scan: Scanner, inv: Invocation) -> Stream:
     )
     if parsed.has("--version", "-V", "--help", "-?"):
         return OPAQUE_STREAM
+    _database_host(scan, parsed.values("-h", "--host"))
     for out in parsed.values("-o", "--output", "-L", "--log-file"):
         scan.report.write(out)
     commands = parsed.values("-c", "--command")
@@ -712,12 +713,23 @@ def mysql(scan: Scanner, inv: Invocation) -> Stream:
     )
     if parsed.has("--version", "-V", "--help", "-?"):
         return OPAQUE_STREAM
+    _database_host(scan, parsed.values("-h", "--host"))
     commands = parsed.values("-e", "--execute", "--init-command")
     for text in commands:
         classify_sql(scan, text, "mysql")
     if not commands:
         sql_from_stdin(scan, inv, "mysql")
     return OPAQUE_STREAM
+
+
+def _database_host(scan: Scanner, hosts: list[str]) -> None:
+    """A database client connecting over the network: egress to that host.
+
+    A host starting with ``/`` is a Unix socket directory, not the network.
+    """
+    for host in hosts:
+        if not host.startswith("/"):
+            scan.report.egress(host)
 
 
 _SQLITE_VALUES = {
