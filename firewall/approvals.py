@@ -18,7 +18,7 @@ from typing import Any, Protocol, TextIO, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from firewall.model import Principal, Reason, ToolCall, canonical_json
+from firewall.model import Principal, Reason, ToolCall, Verdict, canonical_json, trusted
 
 
 class ApprovalRequest(BaseModel):
@@ -182,3 +182,72 @@ def _read_line_with_timeout(stream: TextIO, timeout: float) -> str | None:
         return answers.get(timeout=timeout)
     except queue.Empty:
         return None
+
+
+#: What the approval stage decided: the verdict, the reason to report, who approved.
+Outcome = tuple[Verdict, Reason, str | None]
+
+
+class ApprovalDesk:
+    """The grants side of approval: signed grants, standing grants, and judging a grant.
+
+    A grant an approver returns with an expiry *stands*: the identical call is allowed
+    again until then without asking. Grants presented by callers must carry this desk's
+    signature. Every check is against the call as the tool would run it.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._signer = GrantSigner(key)
+        self._standing: dict[str, ApprovalGrant] = {}
+
+    def sign(self, grant: ApprovalGrant) -> ApprovalGrant:
+        return self._signer.sign(grant)
+
+    def settle(self, call: ToolCall, presented: ApprovalGrant | None) -> Outcome | None:
+        """The outcome without asking anyone: a presented grant or a standing one."""
+        fingerprint = call.fingerprint()
+        if presented is not None:
+            if not self._signer.verify(presented):
+                return refused("the presented approval is not signed by this firewall")
+            return self.judge(call, presented, remember=False)
+        standing = self._standing.get(fingerprint)
+        if standing is not None:
+            if standing.problem_with(call) is None:
+                return approved(standing)
+            self._standing.pop(fingerprint, None)
+        return None
+
+    def judge(self, call: ToolCall, grant: ApprovalGrant | None, remember: bool = True) -> Outcome:
+        """Allow when ``grant`` covers exactly ``call`` now; otherwise deny, saying why."""
+        if grant is None:
+            return refused("the approver refused the call")
+        problem = grant.problem_with(call)
+        if problem is not None:
+            return refused(problem)
+        if remember and grant.expires_at is not None:
+            self._standing[grant.fingerprint] = grant
+        return approved(grant)
+
+
+def approved(grant: ApprovalGrant) -> Outcome:
+    reason = trusted(
+        Reason,
+        rule_id="approval",
+        verdict=Verdict.ALLOW,
+        message=f"approved by {grant.approver}",
+        matched={},
+        monitor_only=False,
+    )
+    return Verdict.ALLOW, reason, grant.approver
+
+
+def refused(why: str) -> Outcome:
+    reason = trusted(
+        Reason,
+        rule_id="approval",
+        verdict=Verdict.DENY,
+        message=why,
+        matched={},
+        monitor_only=False,
+    )
+    return Verdict.DENY, reason, None

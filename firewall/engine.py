@@ -15,19 +15,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import cel
-
 from firewall.approvals import (
+    ApprovalDesk,
     ApprovalGrant,
     ApprovalRequest,
     Approver,
     DenyAllApprover,
-    GrantSigner,
+    Outcome,
     grant_for,
 )
-from firewall.conditions import Projection, merge_projections, project
+from firewall.conditions import Projection, merge_projections
 from firewall.errors import FirewallError
-from firewall.graph import EMPTY_FLOW, FlowLookup, GraphStore, SessionGraph
+from firewall.graph import FlowLookup, GraphStore, SessionGraph
 from firewall.model import (
     ANONYMOUS,
     Decision,
@@ -42,10 +41,11 @@ from firewall.model import (
 from firewall.policy import CompiledRule, CompiledTool, Policy
 from firewall.redact.settings import ner_model_installed
 from firewall.redact.vault import Restoration, VaultStore, restore, scrub
+from firewall.sinks import DecisionSink, MemorySink
+from firewall.variables import CallVariables
 
 if TYPE_CHECKING:  # the redactor loads Presidio and spaCy: imported on first use
     from firewall.redact.redactor import RedactedOutput, Redactor
-from firewall.sinks import DecisionSink, MemorySink
 
 _UNKNOWN = (Intent.UNKNOWN.value,)
 _MISSING = object()
@@ -100,10 +100,9 @@ class Firewall:
         self.approver: Approver = approver or DenyAllApprover()
         self.memory = MemorySink()
         self.sinks: list[DecisionSink] = [self.memory, *(sinks or ())]
-        self._signer = GrantSigner(grant_key or os.urandom(32))
+        self._desk = ApprovalDesk(grant_key or os.urandom(32))
         self._rules_by_tool: dict[str, tuple[CompiledRule, ...]] = {}
         self._projections: dict[tuple[int, ...], Mapping[str, Projection]] = {}
-        self._standing_grants: dict[str, ApprovalGrant] = {}
         #: Placeholder vaults of every session (bounded); see ``firewall.redact``.
         self.vaults = VaultStore()
         settings = policy.redaction
@@ -178,7 +177,7 @@ class Firewall:
         covers the real values, never whatever a placeholder stands for elsewhere.
         """
         real, _ = self._restore_placeholders(call, session)
-        return self._signer.sign(grant_for(real, approver, ttl, note))
+        return self._desk.sign(grant_for(real, approver, ttl, note))
 
     # -- the action graph ---------------------------------------------------------------
 
@@ -451,51 +450,24 @@ class Firewall:
             evaluation.policy_verdict is Verdict.REQUIRE_APPROVAL and self.policy.mode == "enforce"
         )
 
-    def _approve(
-        self, evaluation: Evaluation, presented: ApprovalGrant | None
-    ) -> tuple[Verdict, Reason, str | None]:
-        settled = self._settle_without_asking(evaluation, presented)
+    def _approve(self, evaluation: Evaluation, presented: ApprovalGrant | None) -> Outcome:
+        real = evaluation.real_call()
+        settled = self._desk.settle(real, presented)
         if settled is not None:
             return settled
-        return self._judge_grant(evaluation, self.approver.request(self._request(evaluation)))
+        return self._desk.judge(real, self.approver.request(self._request(evaluation)))
 
     async def _approve_async(
         self,
         evaluation: Evaluation,
         presented: ApprovalGrant | None,
         ask: Callable[[ApprovalRequest], Any],
-    ) -> tuple[Verdict, Reason, str | None]:
-        settled = self._settle_without_asking(evaluation, presented)
+    ) -> Outcome:
+        real = evaluation.real_call()
+        settled = self._desk.settle(real, presented)
         if settled is not None:
             return settled
-        return self._judge_grant(evaluation, await ask(self._request(evaluation)))
-
-    def _settle_without_asking(
-        self, evaluation: Evaluation, presented: ApprovalGrant | None
-    ) -> tuple[Verdict, Reason, str | None] | None:
-        """A presented grant or a standing one (approved earlier, not yet expired)."""
-        if presented is not None:
-            if not self._signer.verify(presented):
-                return _refused("the presented approval is not signed by this firewall")
-            return self._judge_grant(evaluation, presented, remember=False)
-        standing = self._standing_grants.get(evaluation.fingerprint)
-        if standing is not None:
-            if standing.problem_with(evaluation.real_call()) is None:
-                return _approved(standing)
-            self._standing_grants.pop(evaluation.fingerprint, None)
-        return None
-
-    def _judge_grant(
-        self, evaluation: Evaluation, grant: ApprovalGrant | None, remember: bool = True
-    ) -> tuple[Verdict, Reason, str | None]:
-        if grant is None:
-            return _refused("the approver refused the call")
-        problem = grant.problem_with(evaluation.real_call())
-        if problem is not None:
-            return _refused(problem)
-        if remember and grant.expires_at is not None:
-            self._standing_grants[evaluation.fingerprint] = grant
-        return _approved(grant)
+        return self._desk.judge(real, await ask(self._request(evaluation)))
 
     def _request(self, evaluation: Evaluation) -> ApprovalRequest:
         # Built from values the engine already holds: no second validation on the hot path.
@@ -614,79 +586,6 @@ class Firewall:
             return decision
 
 
-class CallVariables:
-    """Builds each CEL variable once per call, and only when a condition asks for it."""
-
-    __slots__ = (
-        "_activation",
-        "_cache",
-        "_call",
-        "_context",
-        "_facts",
-        "_flow",
-        "_intents",
-        "_principal",
-    )
-
-    def __init__(
-        self,
-        call: ToolCall,
-        principal: Principal,
-        context: Mapping[str, Any],
-        intents: tuple[str, ...],
-        facts: dict[str, Any],
-        flow: FlowLookup | None = None,
-    ) -> None:
-        self._flow = flow
-        self._call = call
-        self._principal = principal
-        self._context = context
-        self._intents = intents
-        self._facts = facts
-        self._cache: dict[str, Any] = {}
-        self._activation: cel.Context | None = None
-
-    def activation(self, projections: Mapping[str, Projection]) -> cel.Context:
-        """One CEL context per call, holding only the parts of the variables conditions read.
-
-        Converting values into CEL is the expensive part of a condition, so it is done
-        once per call and only for what the policy's conditions name.
-        """
-        if self._activation is None:
-            self._activation = cel.Context(
-                {name: project(self.get(name), sub) for name, sub in projections.items()}
-            )
-        return self._activation
-
-    def get(self, name: str) -> Any:
-        value = self._cache.get(name, _MISSING)
-        if value is _MISSING:
-            value = self._cache[name] = self._build(name)
-        return value
-
-    def _build(self, name: str) -> Any:
-        if name == "call":
-            call = self._call
-            return {
-                "name": call.name,
-                "id": call.id or "",
-                "arguments": call.arguments,
-                "raw_arguments": call.raw_arguments or "",
-            }
-        if name == "principal":
-            p = self._principal
-            return {"id": p.id, "kind": p.kind, "roles": list(p.roles), "attributes": p.attributes}
-        if name == "intents":
-            return list(self._intents)
-        if name == "facts":
-            return self._facts
-        if name == "context":
-            return dict(self._context)
-        if name == "flow":
-            return self._flow.variable() if self._flow is not None else EMPTY_FLOW
-        raise KeyError(name)
-
-
 def _merge_facts(into: dict[str, Any], new: Mapping[str, Any]) -> None:
     """Combine facts of several arguments read by one classifier: lists join, flags OR."""
     for key, value in new.items():
@@ -707,30 +606,6 @@ def _what_matched(rule: CompiledRule, intents: tuple[str, ...]) -> dict[str, Any
     return {
         "intents": [i for i in intents if any(intent_matches(p, i) for p in rule.intent_patterns)]
     }
-
-
-def _approved(grant: ApprovalGrant) -> tuple[Verdict, Reason, str | None]:
-    reason = trusted(
-        Reason,
-        rule_id="approval",
-        verdict=Verdict.ALLOW,
-        message=f"approved by {grant.approver}",
-        matched={},
-        monitor_only=False,
-    )
-    return Verdict.ALLOW, reason, grant.approver
-
-
-def _refused(why: str) -> tuple[Verdict, Reason, str | None]:
-    reason = trusted(
-        Reason,
-        rule_id="approval",
-        verdict=Verdict.DENY,
-        message=why,
-        matched={},
-        monitor_only=False,
-    )
-    return Verdict.DENY, reason, None
 
 
 def _error_reason(message: str) -> Reason:

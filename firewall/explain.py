@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from firewall.conditions import Projection
-from firewall.engine import CallVariables, Evaluation, Firewall
+from firewall.engine import Evaluation, Firewall
 from firewall.model import Principal, ToolCall, Verdict
+from firewall.variables import CallVariables
 
 
 @dataclass(frozen=True)
