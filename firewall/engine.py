@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ from firewall.approvals import (
 from firewall.conditions import Projection, merge_projections
 from firewall.errors import FirewallError
 from firewall.graph import FlowLookup, GraphStore, SessionGraph
+from firewall.intent import merge_facts
 from firewall.model import (
     ANONYMOUS,
     Decision,
@@ -35,7 +36,6 @@ from firewall.model import (
     Reason,
     ToolCall,
     Verdict,
-    intent_matches,
     trusted,
 )
 from firewall.policy import CompiledRule, CompiledTool, Policy
@@ -68,18 +68,16 @@ class Evaluation:
     fingerprint: str = ""
     #: Where the argument values came from (computed on first use).
     flow: FlowLookup | None = None
-    #: The arguments the tool runs with when placeholders were restored (holds PII).
-    arguments: dict[str, Any] | None = None
+    #: The call with the placeholders the model wrote restored, when it wrote any (PII).
+    restored: ToolCall | None = None
 
     def real_call(self) -> ToolCall:
-        """The call as the tool would run it: placeholders restored (holds PII).
+        """The call as the tool would run it (holds PII).
 
         Approvals are bound to this call, not to the placeholders the model wrote: the same
         placeholder can stand for another value in another session.
         """
-        if self.arguments is None:
-            return self.call
-        return self.call.model_copy(update={"arguments": self.arguments})
+        return self.restored or self.call
 
 
 class Firewall:
@@ -150,14 +148,13 @@ class Firewall:
             if not self._needs_approval(evaluation):
                 return self._finish(evaluation)
             asker = getattr(self.approver, "arequest", None)
-            if asker is not None and inspect.iscoroutinefunction(asker):
-
-                async def ask(request: ApprovalRequest) -> ApprovalGrant | None:
-                    return await asker(request)
-
-                answer = await self._approve_async(evaluation, grant, ask)
-            else:
+            if asker is None or not inspect.iscoroutinefunction(asker):
                 answer = await asyncio.to_thread(self._approve, evaluation, grant)
+                return self._finish(evaluation, *answer)
+            real = evaluation.real_call()
+            answer = self._desk.settle(real, grant) or self._desk.judge(
+                real, await asker(self._request(evaluation))
+            )
             return self._finish(evaluation, *answer)
         except Exception as exc:
             return self._failure(call, principal, context, session, "check", exc)
@@ -266,7 +263,7 @@ class Firewall:
             errors=errors,
             fingerprint=run.fingerprint(),
             flow=flow,
-            arguments=run.arguments if run is not call else None,
+            restored=run if run is not call else None,
         )
 
     # -- redaction ----------------------------------------------------------------------
@@ -367,7 +364,7 @@ class Firewall:
             options = {**binding.options, "_arguments": call.arguments}
             result = binding.classifier.func(value, options)
             intents.update(result.intents)
-            _merge_facts(facts.setdefault(binding.classifier.name, {}), result.facts)
+            merge_facts(facts.setdefault(binding.classifier.name, {}), result.facts)
         return tuple(sorted(intents)), facts
 
     def _match_rules(
@@ -457,18 +454,6 @@ class Firewall:
             return settled
         return self._desk.judge(real, self.approver.request(self._request(evaluation)))
 
-    async def _approve_async(
-        self,
-        evaluation: Evaluation,
-        presented: ApprovalGrant | None,
-        ask: Callable[[ApprovalRequest], Any],
-    ) -> Outcome:
-        real = evaluation.real_call()
-        settled = self._desk.settle(real, presented)
-        if settled is not None:
-            return settled
-        return self._desk.judge(real, await ask(self._request(evaluation)))
-
     def _request(self, evaluation: Evaluation) -> ApprovalRequest:
         # Built from values the engine already holds: no second validation on the hot path.
         return trusted(
@@ -510,7 +495,7 @@ class Firewall:
             errors=tuple(evaluation.errors),
             session=evaluation.session,
             time=datetime.now(UTC),
-            arguments=evaluation.arguments,
+            arguments=evaluation.restored.arguments if evaluation.restored else None,
         )
         # The graph first: a decision that cannot be noted there is recorded as the deny it becomes.
         decision = self._note_in_graph(evaluation, decision)
@@ -586,26 +571,10 @@ class Firewall:
             return decision
 
 
-def _merge_facts(into: dict[str, Any], new: Mapping[str, Any]) -> None:
-    """Combine facts of several arguments read by one classifier: lists join, flags OR."""
-    for key, value in new.items():
-        old = into.get(key, _MISSING)
-        if old is _MISSING:
-            into[key] = value
-        elif isinstance(old, list) and isinstance(value, list):
-            into[key] = old + [v for v in value if v not in old]
-        elif isinstance(old, bool) and isinstance(value, bool):
-            into[key] = old or value
-        else:
-            into[key] = value
-
-
 def _what_matched(rule: CompiledRule, intents: tuple[str, ...]) -> dict[str, Any]:
     if not rule.intent_patterns:
         return {}
-    return {
-        "intents": [i for i in intents if any(intent_matches(p, i) for p in rule.intent_patterns)]
-    }
+    return {"intents": [i for i in intents if i in rule.covered_intents]}
 
 
 def _error_reason(message: str) -> Reason:

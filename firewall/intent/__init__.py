@@ -74,3 +74,19 @@ def get_classifier(name: str) -> Classifier:
 def available() -> list[str]:
     """Names of every classifier a policy may use."""
     return sorted(set(_registry) | set(_BUILTIN_MODULES))
+
+
+def merge_facts(into: dict[str, Any], new: Mapping[str, Any]) -> None:
+    """Combine the facts of several readings by one classifier (several arguments, or
+    several SQL texts in one command line): lists join, flags OR, errors concatenate, the
+    rest keeps the latest."""
+    for key, value in new.items():
+        old = into.get(key)
+        if isinstance(old, list) and isinstance(value, list):
+            into[key] = old + [v for v in value if v not in old]
+        elif isinstance(old, bool) and isinstance(value, bool):
+            into[key] = old or value
+        elif isinstance(old, str) and isinstance(value, str) and key == "error":
+            into[key] = "; ".join(e for e in (old, value) if e)
+        else:
+            into[key] = value

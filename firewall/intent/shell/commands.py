@@ -619,21 +619,7 @@ def classify_sql(scan: Scanner, text: str, dialect: str) -> None:
         report.unknown(f"the SQL classifier failed: {type(exc).__name__}")
         return
     report.intents.update(result.intents)
-    merge_facts(report.sql, result.facts)
-
-
-def merge_facts(into: dict[str, Any], new: dict[str, Any]) -> None:
-    """Facts of several SQL texts: lists join, flags OR, the rest keeps the latest."""
-    for key, value in new.items():
-        old = into.get(key)
-        if isinstance(old, list) and isinstance(value, list):
-            into[key] = old + [v for v in value if v not in old]
-        elif isinstance(old, bool) and isinstance(value, bool):
-            into[key] = old or value
-        elif isinstance(old, str) and isinstance(value, str) and key == "error":
-            into[key] = "; ".join(e for e in (old, value) if e)
-        else:
-            into[key] = value
+    classifiers.merge_facts(report.sql, result.facts)
 
 
 def sql_from_stdin(scan: Scanner, inv: Invocation, dialect: str) -> None:
