@@ -9,13 +9,14 @@ A condition sees these variables:
 - ``context``: the free mapping the caller passed (``env``, ``tenant``, ...)
 - ``flow``: where the argument values came from (see the action graph)
 
-Only the variables a condition names are converted for it, which keeps evaluation cheap.
+Each condition records which parts of which variables it reads, so the engine converts
+only those into CEL values (the expensive step), once per call.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,13 +38,12 @@ KNOWN_FIELDS: dict[str, frozenset[str] | None] = {
     "call": frozenset({"name", "id", "arguments", "raw_arguments"}),
     "principal": frozenset({"id", "kind", "roles", "attributes"}),
     "context": None,
-    "flow": None,
     "intents": frozenset(),
 }
 
 _STRING_LITERAL = re.compile(r"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*\"""")
 _MACRO_VARIABLE = re.compile(r"\.\s*(?:all|exists_one|exists|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
-_REFERENCE = re.compile(r"(?<![\w.])(" + "|".join(VARIABLES) + r")((?:\s*\.\s*[A-Za-z_]\w*)+)")
+_REFERENCE = re.compile(r"(?<![\w.])(" + "|".join(VARIABLES) + r")\b((?:\s*\.\s*[A-Za-z_]\w*)*)")
 
 
 class ConditionError(ValueError):
@@ -57,11 +57,10 @@ Projection = dict[str, "Projection | None"] | None
 
 @dataclass(frozen=True)
 class Condition:
-    """A compiled CEL expression, the variables it needs and the parts of them it reads."""
+    """A compiled CEL expression and the parts of the variables it reads (by name)."""
 
     source: str
     program: Any
-    needs: tuple[str, ...]
     projections: Mapping[str, Projection]
 
     def evaluate(self, activation: Any) -> bool:
@@ -93,26 +92,35 @@ def project(value: Any, projection: Projection) -> Any:
     return {key: project(value[key], sub) for key, sub in projection.items() if key in value}
 
 
+def _references(source: str) -> Iterator[tuple[str, list[str]]]:
+    """Each use of a variable in the (string-stripped) source, with the field path after it.
+
+    A trailing method call (``.exists(...)``, ``.size()``) is not part of the path; an
+    empty path means the variable is used whole (``size(intents)``, ``call["name"]``).
+    """
+    for match in _REFERENCE.finditer(source):
+        path = [p.strip() for p in match.group(2).split(".") if p.strip()]
+        if path and source[match.end() :].lstrip().startswith("("):
+            path.pop()
+        yield match.group(1), path
+
+
 def _projections(source: str, names: set[str]) -> dict[str, Projection]:
-    """For each variable, the dotted paths the (string-stripped) source reads below it."""
-    result: dict[str, Projection] = {}
-    for name in names:
-        projection: Projection = {}
-        for match in re.finditer(rf"(?<![\w.]){name}\b((?:\s*\.\s*[A-Za-z_]\w*)*)", source):
-            path = [p.strip() for p in match.group(1).split(".") if p.strip()]
-            if source[match.end() :].lstrip().startswith("("):
-                path = path[:-1]
-            if not path:
-                projection = None
-                break
-            tree: dict[str, Projection] = {}
-            node = tree
-            for part in path[:-1]:
-                node[part] = {}
-                node = node[part]  # type: ignore[assignment]
-            node[path[-1]] = None
-            projection = merge_projections(projection, tree)
-        result[name] = projection
+    """For each variable in ``names``, the parts of it the source reads."""
+    result: dict[str, Projection] = {name: {} for name in names}
+    for name, path in _references(source):
+        if name not in result or result[name] is None:
+            continue
+        if not path:
+            result[name] = None
+            continue
+        tree: dict[str, Projection] = {}
+        node = tree
+        for part in path[:-1]:
+            node[part] = {}
+            node = node[part]  # type: ignore[assignment]
+        node[path[-1]] = None
+        result[name] = merge_projections(result[name], tree)
     return result
 
 
@@ -142,18 +150,11 @@ def compile_condition(
             f"unknown variable '{unknown[0]}' (conditions may use: {', '.join(VARIABLES)})"
         )
     _check_fields(stripped, fact_fields)
-    needs = tuple(v for v in VARIABLES if v in names)
-    return Condition(
-        source=source, program=program, needs=needs, projections=_projections(stripped, names)
-    )
+    return Condition(source=source, program=program, projections=_projections(stripped, names))
 
 
 def _check_fields(source: str, fact_fields: Mapping[str, frozenset[str]] | None) -> None:
-    for match in _REFERENCE.finditer(source):
-        root = match.group(1)
-        path = [p.strip() for p in match.group(2).split(".") if p.strip()]
-        if source[match.end() :].lstrip().startswith("("):
-            path.pop()  # the last name is a method call such as .exists(...) or .size()
+    for root, path in _references(source):
         if not path:
             continue
         if root == "facts":
