@@ -16,15 +16,11 @@ from firewall.conditions import Projection, project
 from firewall.graph import EMPTY_FLOW, FlowLookup
 from firewall.model import Principal, ToolCall
 
-_MISSING = object()
-
-
 class CallVariables:
-    """Builds each CEL variable once per call, and only when a condition asks for it."""
+    """The CEL variables of one call, converted once, and only the parts conditions read."""
 
     __slots__ = (
         "_activation",
-        "_cache",
         "_call",
         "_context",
         "_facts",
@@ -48,7 +44,6 @@ class CallVariables:
         self._context = context
         self._intents = intents
         self._facts = facts
-        self._cache: dict[str, Any] = {}
         self._activation: cel.Context | None = None
 
     def activation(self, projections: Mapping[str, Projection]) -> cel.Context:
@@ -59,15 +54,9 @@ class CallVariables:
         """
         if self._activation is None:
             self._activation = cel.Context(
-                {name: project(self.get(name), sub) for name, sub in projections.items()}
+                {name: project(self._build(name), sub) for name, sub in projections.items()}
             )
         return self._activation
-
-    def get(self, name: str) -> Any:
-        value = self._cache.get(name, _MISSING)
-        if value is _MISSING:
-            value = self._cache[name] = self._build(name)
-        return value
 
     def _build(self, name: str) -> Any:
         if name == "call":
