@@ -16,6 +16,7 @@ from firewall.conditions import Projection, project
 from firewall.graph import EMPTY_FLOW, FlowLookup
 from firewall.model import Principal, ToolCall
 
+
 class CallVariables:
     """The CEL variables of one call, converted once, and only the parts conditions read."""
 
