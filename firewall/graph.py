@@ -386,8 +386,9 @@ class GraphStore:
 class FlowLookup:
     """The provenance of one call, computed at most once and only when something asks.
 
-    The engine hands one to the rules (the ``flow`` variable) and uses the same result to
-    record the call's flows_to edges, so the lookup is never done twice.
+    The engine hands one to the rules (the ``flow`` variable). When a rule asked, the same
+    result gives the call's flows_to edges; when none did, the edges are traced when the
+    graph is read, keeping the lookup off the path of calls no flow rule looks at.
     """
 
     __slots__ = ("_arguments", "_session", "_store", "_value")
