@@ -18,8 +18,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from firewall.audit.keys import ChainKey
 from firewall.audit.records import GENESIS, StoredRecord, seal
-from firewall.audit.store import AuditStore
+from firewall.audit.store import AuditLogMissing, AuditStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -39,8 +40,14 @@ class SQLiteStore(AuditStore):
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         timeout: float = 60.0,
+        key: ChainKey | None = None,
+        create: bool = True,
     ) -> None:
         self.path = str(path)
+        self.key = key
+        self.create = create
+        if not create:
+            _require_log(self.path)
         self.synchronous = synchronous
         self.timeout = timeout
         self._local = threading.local()
@@ -57,7 +64,8 @@ class SQLiteStore(AuditStore):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
-            conn.execute(_SCHEMA)
+            if self.create:
+                conn.execute(_SCHEMA)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -74,7 +82,7 @@ class SQLiteStore(AuditStore):
             sealed = []
             for body in bodies:
                 seq += 1
-                record = seal(body, seq, prev)
+                record = seal(body, seq, prev, self.key)
                 sealed.append(record)
                 prev = record.hash
             conn.executemany(
@@ -109,3 +117,21 @@ class SQLiteStore(AuditStore):
                     conn.close()
             self._all.clear()
         self._local = threading.local()
+
+
+def _require_log(path: str) -> None:
+    """Raise ``AuditLogMissing`` unless ``path`` is a SQLite file holding the log table."""
+    if not Path(path).is_file():
+        raise AuditLogMissing(f"no audit log at {path}")
+    try:
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            row = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise AuditLogMissing(f"{path} is not an audit log ({exc})") from None
+    if row is None:
+        raise AuditLogMissing(f"{path} has no audit log table")
