@@ -68,7 +68,7 @@ class CheckpointVerifier:
 
     @classmethod
     def from_text(cls, text: str) -> CheckpointVerifier:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)
         if len(parts) != 3:
             raise CheckpointError("a verifier key is NAME+KEYID+BASE64")
         name, key_id, encoded = parts
@@ -118,7 +118,7 @@ class CheckpointSigner:
 
     @classmethod
     def from_text(cls, text: str) -> CheckpointSigner:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise CheckpointError("a signer key is PRIVATE+KEY+NAME+KEYID+BASE64")
         raw = _b64(parts[4])

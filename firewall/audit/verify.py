@@ -117,6 +117,8 @@ def verify_records(
             report.problems.append(problem)
             changed[body_seq] = row.hash
             continue
+        if row.seq != body_seq:
+            report.problems.append(Problem("reordered", body_seq, f"stored under number {row.seq}"))
         order.append(body_seq)
         valid.setdefault(body_seq, []).append(
             _Row(position, row.seq, row.hash, body_seq, body_prev)
