@@ -7,6 +7,7 @@ mistake up front and names the file, the rule, the field and the line.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from pydantic import (
 from firewall import intent as classifiers
 from firewall.conditions import ENGINE_FACTS, Condition, ConditionError, compile_condition
 from firewall.errors import PolicyError
+from firewall.facttypes import check_fact_comparisons
 from firewall.model import (
     INTENT_PATTERNS,
     Intent,
@@ -103,6 +105,8 @@ class RuleMatch(_Spec):
     #: read-and-delete through.
     only_intents: list[str] = Field(default_factory=list)
     principals: PrincipalMatch | None = None
+    #: Say so explicitly when a rule is meant to fit every call.
+    all_calls: bool = False
 
     _lists = field_validator("tools", "intents", "only_intents", mode="before")(_as_list)
 
@@ -334,6 +338,10 @@ class _PolicyLoader:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise PolicyError(f"cannot read policy: {exc.strerror or exc}", file=source) from None
+        except UnicodeDecodeError as exc:
+            raise PolicyError(
+                f"not a policy: byte {exc.start} is not UTF-8 text (a binary file?)", file=source
+            ) from None
         doc = parse_yaml(text, source)
         self._stack.append(path.resolve())
         try:
@@ -370,7 +378,7 @@ class _PolicyLoader:
                     line=doc.line_of(("rules", index, "id")),
                 )
             seen[rule_spec.id] = source
-            rules.append(_compile_rule(rule_spec, index, doc, source, fact_fields))
+            rules.append(_compile_rule(rule_spec, index, doc, source, fact_fields, tools))
         return Policy(
             name=spec.name,
             version=spec.version,
@@ -410,6 +418,11 @@ def _validate(doc: YamlDocument, source: str) -> PolicySpec:
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown field (check the spelling)"
+        elif error["type"] == "string_type" and isinstance(error.get("input"), bool):
+            message = (
+                "YAML read this as a boolean, not text (yes/no/on/off/true/false are booleans):"
+                " put it in quotes"
+            )
         raise PolicyError(
             message, file=source, rule=rule, field=field_name, line=doc.line_of(location)
         ) from None
@@ -487,18 +500,55 @@ def _fact_fields(tools: Mapping[str, CompiledTool]) -> dict[str, frozenset[str]]
     return fields
 
 
+def _matches_everything(match: RuleMatch) -> bool:
+    """A match that names nothing (and does not say so with ``all_calls``)."""
+    return not (
+        match.all_calls or match.tools or match.intents or match.only_intents or match.principals
+    )
+
+
+def _check_tool_names(
+    spec: RuleSpec,
+    index: int,
+    doc: YamlDocument,
+    source: str,
+    tools: Mapping[str, CompiledTool],
+) -> None:
+    """A tool name in a rule that no declaration has, but one nearly has, is a typo."""
+    declared = list(tools)
+    for position, pattern in enumerate(spec.match.tools):
+        if any(ch in pattern for ch in "*?[") or pattern in tools:
+            continue
+        if any(
+            any(ch in name for ch in "*?[") and fnmatch.fnmatchcase(pattern, name)
+            for name in declared
+        ):
+            continue
+        close = difflib.get_close_matches(pattern, declared, n=1, cutoff=0.75)
+        if close:
+            raise PolicyError(
+                f"no tool is declared as '{pattern}': did you mean '{close[0]}'?",
+                file=source,
+                rule=spec.id,
+                field=f"match.tools.{position}",
+                line=doc.line_of(("rules", index, "match", "tools", position)),
+            )
+
+
 def _compile_rule(
     spec: RuleSpec,
     index: int,
     doc: YamlDocument,
     source: str,
     fact_fields: Mapping[str, frozenset[str]],
+    tools: Mapping[str, CompiledTool],
 ) -> CompiledRule:
     condition = None
     if spec.when is not None:
         try:
             condition = compile_condition(spec.when, fact_fields)
-        except ConditionError as exc:
+            check_fact_comparisons(spec.when)
+        except (ConditionError, ValueError) as exc:
             raise PolicyError(
                 f"invalid condition: {exc}",
                 file=source,
@@ -506,6 +556,16 @@ def _compile_rule(
                 field="when",
                 line=doc.line_of(("rules", index, "when")),
             ) from None
+    if spec.verdict == "allow" and spec.when is None and _matches_everything(spec.match):
+        raise PolicyError(
+            "an allow rule without match or condition allows every call: give it a match,"
+            " or write  match: {all_calls: true}  if that is what you mean",
+            file=source,
+            rule=spec.id,
+            field="match",
+            line=doc.line_of(("rules", index)),
+        )
+    _check_tool_names(spec, index, doc, source, tools)
     if spec.verdict != "allow" and not spec.message:
         raise PolicyError(
             "a deny or require_approval rule needs a message: the model is shown it",

@@ -10,7 +10,7 @@ from typing import Any
 from firewall.audit.records import StoredRecord
 
 
-class AuditLogMissing(LookupError):
+class AuditLogMissing(FileNotFoundError):
     """The log to read does not exist (no file, or no table): never an empty, intact log."""
 
 
