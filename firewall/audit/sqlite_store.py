@@ -46,14 +46,21 @@ class SQLiteStore(AuditStore):
         self.path = str(path)
         self.key = key
         self.create = create
-        if not create:
-            _require_log(self.path)
+        if not create and not Path(self.path).is_file():
+            raise AuditLogMissing(f"no audit log at {self.path}")
         self.synchronous = synchronous
         self.timeout = timeout
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._conn()  # create the file and schema now, so errors surface at open
+        try:
+            conn = self._conn()  # create the file and schema now, so errors surface at open
+        except sqlite3.DatabaseError as exc:
+            if create:
+                raise
+            raise AuditLogMissing(f"{self.path} is not an audit log ({exc})") from None
+        if not create:
+            self._require_table(conn)
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -70,6 +77,18 @@ class SQLiteStore(AuditStore):
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def _require_table(self, conn: sqlite3.Connection) -> None:
+        try:
+            row = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise AuditLogMissing(f"{self.path} is not an audit log ({exc})") from None
+        if row is None:
+            self.close()
+            raise AuditLogMissing(f"{self.path} has no audit log table")
 
     def append(self, bodies: Sequence[Mapping[str, Any]]) -> list[StoredRecord]:
         conn = self._conn()
@@ -117,21 +136,3 @@ class SQLiteStore(AuditStore):
                     conn.close()
             self._all.clear()
         self._local = threading.local()
-
-
-def _require_log(path: str) -> None:
-    """Raise ``AuditLogMissing`` unless ``path`` is a SQLite file holding the log table."""
-    if not Path(path).is_file():
-        raise AuditLogMissing(f"no audit log at {path}")
-    try:
-        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
-        try:
-            row = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
-            ).fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise AuditLogMissing(f"{path} is not an audit log ({exc})") from None
-    if row is None:
-        raise AuditLogMissing(f"{path} has no audit log table")
