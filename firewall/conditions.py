@@ -8,6 +8,8 @@ A condition sees these variables:
 - ``principal``: ``id``, ``kind``, ``roles``, ``attributes``
 - ``context``: the free mapping the caller passed (``env``, ``tenant``, ...)
 - ``flow``: where the argument values came from (see the action graph)
+- ``session``: what the session did so far, and the functions ``calls``, ``attempts`` and
+  ``principal_calls`` (see ``firewall.history``)
 
 Each condition records which parts of which variables it reads, so the engine converts
 only those into CEL values (the expensive step), once per call.
@@ -23,8 +25,9 @@ from typing import Any
 import cel
 
 from firewall import intent as classifiers
+from firewall.history import HISTORY_FUNCTIONS, SESSION_FIELDS
 
-VARIABLES = ("call", "intents", "facts", "principal", "context", "flow")
+VARIABLES = ("call", "intents", "facts", "principal", "context", "flow", "session")
 
 #: Facts the engine itself adds (not a classifier): ``facts.redaction`` appears when the
 #: arguments held placeholders, ``restored`` maps argument paths to the entity types put
@@ -39,8 +42,11 @@ KNOWN_FIELDS: dict[str, frozenset[str] | None] = {
     "principal": frozenset({"id", "kind", "roles", "attributes"}),
     "context": None,
     "intents": frozenset(),
+    "session": SESSION_FIELDS,
 }
 
+#: A call of a history function: its per-call state travels with the ``session`` variable.
+_HISTORY_CALL = re.compile(r"(?<![\w.])(?:" + "|".join(HISTORY_FUNCTIONS) + r")\s*\(")
 _STRING_LITERAL = re.compile(r"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*\"""")
 _MACRO_VARIABLE = re.compile(r"\.\s*(?:all|exists_one|exists|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _REFERENCE = re.compile(r"(?<![\w.])(" + "|".join(VARIABLES) + r")\b((?:\s*\.\s*[A-Za-z_]\w*)*)")
@@ -144,6 +150,8 @@ def compile_condition(
     stripped = _STRING_LITERAL.sub("''", source)
     bound = set(_MACRO_VARIABLE.findall(stripped))
     names = set(program.variables()) - bound
+    if _HISTORY_CALL.search(stripped):
+        names.add("session")
     unknown = sorted(names - set(VARIABLES))
     if unknown:
         raise ConditionError(

@@ -27,6 +27,7 @@ from firewall.approvals import (
 from firewall.conditions import Projection, merge_projections
 from firewall.errors import FirewallError
 from firewall.graph import FlowLookup, GraphStore, SessionGraph
+from firewall.history import HistoryStore, HistoryView
 from firewall.intent import merge_facts
 from firewall.model import (
     ANONYMOUS,
@@ -70,6 +71,8 @@ class Evaluation:
     flow: FlowLookup | None = None
     #: The call with the placeholders the model wrote restored, when it wrote any (PII).
     restored: ToolCall | None = None
+    #: The session's history as this call sees it (the ``session`` variable).
+    history: HistoryView | None = None
 
     def real_call(self) -> ToolCall:
         """The call as the tool would run it (holds PII).
@@ -91,14 +94,21 @@ class Firewall:
         sinks: Iterable[DecisionSink] | None = None,
         grant_key: bytes | None = None,
         graphs: GraphStore | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         self.policy = policy
         #: The action graph of every session (bounded); see ``firewall.graph``.
         self.graphs = graphs if graphs is not None else GraphStore()
+        #: What each session (and principal) did so far, for history rules.
+        self.history = history if history is not None else HistoryStore()
         self.approver: Approver = approver or DenyAllApprover()
         self.memory = MemorySink()
         self.sinks: list[DecisionSink] = [self.memory, *(sinks or ())]
         self._desk = ApprovalDesk(grant_key or os.urandom(32))
+        #: Named in ``session.tools`` with a 0 count before their first call.
+        self._declared_tools = tuple(
+            name for name in policy.tools if not any(ch in name for ch in "*?[")
+        )
         self._rules_by_tool: dict[str, tuple[CompiledRule, ...]] = {}
         self._projections: dict[tuple[int, ...], Mapping[str, Projection]] = {}
         #: Placeholder vaults of every session (bounded); see ``firewall.redact``.
@@ -189,6 +199,7 @@ class Firewall:
         this with each prompt so a value the user typed is not mistaken for injected data.
         """
         self.graphs.get(session).add_message(role, text)
+        self.history.note_event(session, ())
 
     def record_result(
         self,
@@ -210,6 +221,7 @@ class Firewall:
         self.graphs.get(session).add_result(
             output, tool=call.name, call_id=call.id, labels=frozenset(all_labels), original=original
         )
+        self.history.note_event(session, all_labels)
 
     def evaluate(
         self,
@@ -233,7 +245,8 @@ class Firewall:
             facts["redaction"] = restoration.facts()
         errors: list[str] = []
         flow = FlowLookup(self.graphs, session, run.arguments)
-        reasons = self._match_rules(run, principal, context, intents, facts, errors, flow)
+        history = self.history.view(session, principal.id, self._declared_tools)
+        reasons = self._match_rules(run, principal, context, intents, facts, errors, flow, history)
         if restoration is not None:
             errors = scrub(errors, restoration.pairs)
         enforced = [r.verdict for r in reasons if not r.monitor_only]
@@ -264,6 +277,7 @@ class Firewall:
             fingerprint=run.fingerprint(),
             flow=flow,
             restored=run if run is not call else None,
+            history=history,
         )
 
     # -- redaction ----------------------------------------------------------------------
@@ -376,13 +390,14 @@ class Firewall:
         facts: dict[str, Any],
         errors: list[str],
         flow: FlowLookup | None = None,
+        history: HistoryView | None = None,
     ) -> list[Reason]:
         fitting = [
             rule
             for rule in self._rules_for(call.name)
             if rule.static_mismatch(intents, principal) is None
         ]
-        variables = CallVariables(call, principal, context, intents, facts, flow)
+        variables = CallVariables(call, principal, context, intents, facts, flow, history)
         projections: Mapping[str, Projection] | None = None
         reasons: list[Reason] = []
         for rule in fitting:
@@ -499,6 +514,7 @@ class Firewall:
         )
         # The graph first: a decision that cannot be noted there is recorded as the deny it becomes.
         decision = self._note_in_graph(evaluation, decision)
+        decision = self._note_in_history(evaluation, decision)
         return self._record(decision, evaluation.call, evaluation.principal, evaluation.context)
 
     def _note_in_graph(self, evaluation: Evaluation, decision: Decision) -> Decision:
@@ -520,6 +536,21 @@ class Firewall:
             )
         except Exception as exc:
             return _as_failure(decision, f"recording in the action graph failed: {exc}")
+        return decision
+
+    def _note_in_history(self, evaluation: Evaluation, decision: Decision) -> Decision:
+        """Count the decided call for history rules (a failure here denies)."""
+        try:
+            self.history.note_call(
+                evaluation.session,
+                evaluation.principal.id,
+                evaluation.call.name,
+                decision.intents,
+                decision.verdict.label,
+                approved=decision.approved_by is not None,
+            )
+        except Exception as exc:
+            return _as_failure(decision, f"recording in the session history failed: {exc}")
         return decision
 
     def _record(
