@@ -68,6 +68,49 @@ def median_check_us(events: int, repeat: int = 3000) -> float:
     return statistics.median(samples) / 1000
 
 
+def median_history_check_us(events: int, repeat: int = 2000) -> float:
+    """``check()`` of a payment under the default pack, whose history rules read
+    ``calls("intent:payment.send", 0)`` and ``session.labels_seen``, after ``events``
+    earlier events recorded in the session history."""
+    fw = Firewall(load_policy(ROOT / "policies" / "default.yaml"))
+    session = f"history-{events}"
+    for i in range(events):
+        if i % 2:
+            fw.history.note_event(session, ("untrusted",))
+        else:
+            fw.history.note_call(session, WHO.id, "search_docs", ("data.read",), "allow")
+    call = ToolCall(name="send_money", arguments={"recipient": "ACME", "amount": 5})
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter_ns()
+        fw.evaluate(call, WHO, session=session)
+        samples.append(time.perf_counter_ns() - start)
+    return statistics.median(samples) / 1000
+
+
+def memory_per_10k_events() -> tuple[float, float]:
+    """MB held after 10,000 events (5,000 checked calls and their results) in one session:
+    with the in-memory decision record, and without it (graph, history, indexes only)."""
+    import gc
+    import tracemalloc
+
+    results = []
+    for keep_record in (True, False):
+        fw = Firewall(load_policy(ROOT / "policies" / "default.yaml"))
+        if not keep_record:
+            fw.sinks.remove(fw.memory)
+        call = ToolCall(name="search_docs", arguments={"query": "refund policy"})
+        gc.collect()
+        tracemalloc.start()
+        for i in range(5_000):
+            fw.check(call, WHO, session="memory")
+            fw.record_result(call, f"result {i}: order ORD-{i:06d}", session="memory")
+        gc.collect()
+        results.append(tracemalloc.get_traced_memory()[0] / 2**20)
+        tracemalloc.stop()
+    return results[0], results[1]
+
+
 def audit_rate(
     target: str,
     n: int,
@@ -107,6 +150,19 @@ def main() -> None:
         us = median_check_us(events)
         base = base or us
         print(f"  {events:>7,} events: {us:7.1f} us   ({us / base:.2f}x of 10)")
+
+    print("check() median latency with history rules (default pack), by earlier events:")
+    median_history_check_us(10, repeat=500)
+    base = None
+    for events in (10, 1_000, 100_000):
+        us = median_history_check_us(events)
+        base = base or us
+        print(f"  {events:>7,} events: {us:7.1f} us   ({us / base:.2f}x of 10; target <= 1.2x)")
+    with_record, without = memory_per_10k_events()
+    print(
+        f"memory held per 10,000 events: {with_record:.1f} MB with the in-memory decision"
+        f" record, {without:.1f} MB without it"
+    )
 
     print("audit log throughput (hash chain, one record per decision, fail-closed commit):")
     with tempfile.TemporaryDirectory() as tmp:
