@@ -4,5 +4,6 @@ Install with the ``langchain`` extra. Importing ``firewall`` never imports LangC
 """
 
 from adapters.langchain.middleware import FirewallMiddleware
+from adapters.langchain.tools import FirewallDenied, guard_toolkit, guard_tools
 
-__all__ = ["FirewallMiddleware"]
+__all__ = ["FirewallDenied", "FirewallMiddleware", "guard_toolkit", "guard_tools"]
