@@ -9,6 +9,7 @@ so a test can assert on exactly what the model saw.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,6 +31,8 @@ CUSTOMERS = [
     (3, "Dana Whitfield", "dana.whitfield@corp-mail.net", "+1 212 555 0187"),
 ]
 SECRETS = [value for row in CUSTOMERS for value in row[2:]]
+
+PLACEHOLDER = re.compile(r"<EMAIL_ADDRESS_\d+>")
 
 Turn = AIMessage | Callable[[list[BaseMessage]], AIMessage]
 
@@ -167,3 +170,11 @@ class Shop:
             return f"queued message to {to}"
 
         return [run_sql, send_email]
+
+
+def mail_the_first_customer(messages: list[BaseMessage]) -> AIMessage:
+    """The model writes back the placeholder it was shown for the first customer's address."""
+    seen = " ".join(last_tool_texts(messages))
+    found = PLACEHOLDER.search(seen)
+    assert found, f"the model was shown no email placeholder: {seen}"
+    return calls(("send_email", {"to": found.group(), "subject": "Order", "body": "Hi"}), turn=2)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 
 import pytest
 from langchain.agents import create_agent
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage
 
 from adapters.langchain import FirewallMiddleware
 from firewall import ApprovalRequest, CallbackApprover, Firewall, load_policy
@@ -21,10 +20,8 @@ from tests.langchain_support import (
     Shop,
     build_shop,
     calls,
-    last_tool_texts,
+    mail_the_first_customer,
 )
-
-PLACEHOLDER = re.compile(r"<EMAIL_ADDRESS_\d+>")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -35,14 +32,6 @@ def engine() -> None:
 @pytest.fixture
 def shop(tmp_path: Path) -> Shop:
     return Shop(build_shop(tmp_path / "shop.db"))
-
-
-def mail_the_first_customer(messages: list[BaseMessage]) -> AIMessage:
-    """The model writes back the placeholder it was shown for the first customer's address."""
-    seen = " ".join(last_tool_texts(messages))
-    found = PLACEHOLDER.search(seen)
-    assert found, f"the model was shown no email placeholder: {seen}"
-    return calls(("send_email", {"to": found.group(), "subject": "Order", "body": "Hi"}), turn=2)
 
 
 def support_script() -> list:
