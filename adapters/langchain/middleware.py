@@ -15,13 +15,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware
-from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langgraph.errors import GraphBubbleUp
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from adapters.langchain.gate import Approval, Gate, Ruling, session_of, tool_call_of
-from adapters.langchain.results import denied_message, redact_result
+from adapters.langchain.results import denied_message, redact_result, withheld_notice
 from firewall import Firewall, Principal, ToolCall
 
 _REMEMBERED = 4096
@@ -82,6 +83,18 @@ class FirewallMiddleware(AgentMiddleware):
     async def abefore_agent(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
         return self.before_agent(state, runtime)
 
+    def after_model(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        """Record the model's turn: the calls it proposes hang from it in the action graph."""
+        messages = state.get("messages", []) if isinstance(state, Mapping) else []
+        if messages and isinstance(messages[-1], AIMessage):
+            self.firewall.record_message(
+                self._session(runtime), "assistant", _text_of(messages[-1])
+            )
+        return None
+
+    async def aafter_model(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        return self.after_model(state, runtime)
+
     # -- tool calls ----------------------------------------------------------------------
 
     def wrap_tool_call(
@@ -91,11 +104,16 @@ class FirewallMiddleware(AgentMiddleware):
         done = self._already_ran(request, call, session)
         if done is not None:
             return done
-        ruling = self.gate.decide(call, session)
+        try:
+            ruling = self.gate.decide(call, session)
+        except GraphBubbleUp:  # LangGraph's interrupt: the graph pauses here
+            raise
+        except Exception as exc:
+            return denied_message(call, _unchecked(call, exc))
         if not ruling.decision.allowed:
             return denied_message(call, ruling.decision.message_for_model())
         result = handler(_with_arguments(request, ruling))
-        redacted = redact_result(self.firewall, ruling.call, result, session)
+        redacted = self._redacted(ruling, result, session)
         return self._note_ran(request, ruling, session, redacted)
 
     async def awrap_tool_call(
@@ -107,16 +125,27 @@ class FirewallMiddleware(AgentMiddleware):
         done = self._already_ran(request, call, session)
         if done is not None:
             return done
-        ruling = await self.gate.adecide(call, session)
+        try:
+            ruling = await self.gate.adecide(call, session)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return denied_message(call, _unchecked(call, exc))
         if not ruling.decision.allowed:
             return denied_message(call, ruling.decision.message_for_model())
         result = await handler(_with_arguments(request, ruling))
-        redacted = await asyncio.to_thread(
-            redact_result, self.firewall, ruling.call, result, session
-        )
+        redacted = await asyncio.to_thread(self._redacted, ruling, result, session)
         return self._note_ran(request, ruling, session, redacted)
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _redacted(self, ruling: Ruling, result: Any, session: str | None) -> Any:
+        """``result`` as the model may see it; withheld whole if it cannot be taken apart."""
+        try:
+            return redact_result(self.firewall, ruling.call, result, session)
+        except Exception as exc:
+            why = f"it could not be checked for personal data ({type(exc).__name__})"
+            return denied_message(ruling.call, withheld_notice(ruling.call.name, why))
 
     def _session(self, runtime: Any) -> str | None:
         return self.gate.session if self.gate.session is not None else session_of(runtime)
@@ -155,6 +184,13 @@ class FirewallMiddleware(AgentMiddleware):
                 with self._lock:
                     _remember(self._ran, key, result)
         return result
+
+
+def _unchecked(call: ToolCall, exc: Exception) -> str:
+    return (
+        f"Tool call '{call.name}' denied by the firewall: it could not be checked "
+        f"({type(exc).__name__})"
+    )
 
 
 def _with_arguments(request: ToolCallRequest, ruling: Ruling) -> ToolCallRequest:
