@@ -71,29 +71,12 @@ class FirewallMiddleware(AgentMiddleware):
         """Record the user's new messages, so values they typed count as theirs."""
         session = self._session(runtime)
         for message in _new_user_messages(state):
-            key = (session, message.id) if message.id else None
-            with self._lock:
-                if key is not None and key in self._recorded:
-                    continue
-                if key is not None:
-                    _remember(self._recorded, key, None)
-            self.firewall.record_message(session, "user", _text_of(message))
+            if self._first_time(session, message):
+                self.firewall.record_message(session, "user", _text_of(message))
         return None
 
     async def abefore_agent(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
         return self.before_agent(state, runtime)
-
-    def after_model(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        """Record the model's turn: the calls it proposes hang from it in the action graph."""
-        messages = state.get("messages", []) if isinstance(state, Mapping) else []
-        if messages and isinstance(messages[-1], AIMessage):
-            self.firewall.record_message(
-                self._session(runtime), "assistant", _text_of(messages[-1])
-            )
-        return None
-
-    async def aafter_model(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        return self.after_model(state, runtime)
 
     # -- tool calls ----------------------------------------------------------------------
 
@@ -105,6 +88,7 @@ class FirewallMiddleware(AgentMiddleware):
         if done is not None:
             return done
         try:
+            self._note_model_turn(request.state, session)
             ruling = self.gate.decide(call, session)
         except GraphBubbleUp:  # LangGraph's interrupt: the graph pauses here
             raise
@@ -126,6 +110,7 @@ class FirewallMiddleware(AgentMiddleware):
         if done is not None:
             return done
         try:
+            self._note_model_turn(request.state, session)
             ruling = await self.gate.adecide(call, session)
         except GraphBubbleUp:
             raise
@@ -138,6 +123,27 @@ class FirewallMiddleware(AgentMiddleware):
         return self._note_ran(request, ruling, session, redacted)
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _note_model_turn(self, state: Any, session: str | None) -> None:
+        """Record the model's turn once: the calls it proposes hang from it in the graph.
+
+        Done here rather than in an ``after_model`` hook, which would add a graph step to
+        every turn of the loop.
+        """
+        messages = state.get("messages", []) if isinstance(state, Mapping) else []
+        turn = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+        if turn is None or not self._first_time(session, turn):
+            return
+        self.firewall.record_message(session, "assistant", _text_of(turn))
+
+    def _first_time(self, session: str | None, message: BaseMessage) -> bool:
+        if not message.id:
+            return True
+        with self._lock:
+            if (session, message.id) in self._recorded:
+                return False
+            _remember(self._recorded, (session, message.id), None)
+        return True
 
     def _redacted(self, ruling: Ruling, result: Any, session: str | None) -> Any:
         """``result`` as the model may see it; withheld whole if it cannot be taken apart."""
