@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +71,8 @@ class Evaluation:
     flow: FlowLookup | None = None
     #: The call with the placeholders the model wrote restored, when it wrote any (PII).
     restored: ToolCall | None = None
+    #: ``time.perf_counter()`` when the call reached the firewall (for ``elapsed_ms``).
+    started: float = 0.0
 
     def real_call(self) -> ToolCall:
         """The call as the tool would run it (holds PII).
@@ -220,6 +223,7 @@ class Firewall:
         session: str | None = None,
     ) -> Evaluation:
         """Classify the call and run the rules; no approval, nothing recorded."""
+        started = time.perf_counter()
         principal = principal or ANONYMOUS
         context = context if context is not None else {}
         if session is None:
@@ -264,6 +268,7 @@ class Firewall:
             fingerprint=run.fingerprint(),
             flow=flow,
             restored=run if run is not call else None,
+            started=started,
         )
 
     # -- redaction ----------------------------------------------------------------------
@@ -495,6 +500,7 @@ class Firewall:
             errors=tuple(evaluation.errors),
             session=evaluation.session,
             time=datetime.now(UTC),
+            elapsed_ms=(time.perf_counter() - evaluation.started) * 1000,
             arguments=evaluation.restored.arguments if evaluation.restored else None,
         )
         # The graph first: a decision that cannot be noted there is recorded as the deny it becomes.
@@ -505,7 +511,7 @@ class Firewall:
         """Add the decided call to the session's action graph (a failure here denies)."""
         try:
             call = evaluation.call
-            self.graphs.get(evaluation.session).add_call(
+            node = self.graphs.get(evaluation.session).add_call(
                 call.name,
                 call.arguments,
                 call_id=call.id,
@@ -518,6 +524,7 @@ class Firewall:
                 facts=decision.facts,
                 provenance=evaluation.flow.computed() if evaluation.flow else None,
             )
+            node.attrs["elapsed_ms"] = decision.elapsed_ms
         except Exception as exc:
             return _as_failure(decision, f"recording in the action graph failed: {exc}")
         return decision
