@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 _PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9_]{0,40}?)_\d{1,9}>")
 
 
-@dataclass
+@dataclass(repr=False)
 class TraceView:
     """The events of one trace, indexed for the questions people ask of it.
 
@@ -124,6 +124,12 @@ class TraceView:
             counts.update(m.group(1) for m in _PLACEHOLDER.finditer(_text(result.get("output"))))
         return counts
 
+    def __repr__(self) -> str:
+        return (
+            f"<TraceView {display_name(self.source)}: {len(self.events)} events, "
+            f"{len(self.calls)} calls, verdicts {dict(self.verdicts())}>"
+        )
+
     def _repr_html_(self) -> str:
         from firewall.view.html import trace_html
 
@@ -181,6 +187,19 @@ def from_graphs(graphs: SessionGraph | Iterable[SessionGraph], **options: Any) -
     ``firewall.export.jsonl.trace_events``): a view never shows PII by default.
     """
     return TraceView(events=list(trace_events(graphs, **options)), source="session graph")
+
+
+def display_name(source: str) -> str:
+    """Where a trace came from, short and safe to publish: file names without their
+    directories, database URLs without user and password."""
+    parts = []
+    for part in (source or "trace").split(" + "):
+        if "://" in part:
+            scheme, _, rest = part.partition("://")
+            parts.append(f"{scheme}://{rest.rpartition('@')[2]}")
+        else:
+            parts.append(Path(part).name or part)
+    return " + ".join(parts)
 
 
 def _call_from_record(body: Mapping[str, Any]) -> dict[str, Any]:

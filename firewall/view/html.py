@@ -10,7 +10,7 @@ import base64
 import html
 from typing import TYPE_CHECKING, Any
 
-from firewall.traceview import TraceView, from_graphs, html_table
+from firewall.traceview import TraceView, display_name, from_graphs, html_table
 
 if TYPE_CHECKING:
     from firewall.graph import SessionGraph
@@ -76,12 +76,13 @@ def graph_html(graph: SessionGraph) -> str:
 
 
 def trace_html(view: TraceView) -> str:
-    """A loaded trace: its source, verdicts, the audit check, the calls and the picture."""
+    """A loaded trace: its source, verdicts, the audit check and the calls (the picture is
+    ``firewall.view.draw``: a trace may hold many sessions)."""
     e = html.escape
     verdicts = " ".join(
         badge(v, f"{n} {v.replace('_', ' ')}") for v, n in sorted(view.verdicts().items())
     )
-    lines = [f"<b>{e(view.source or 'trace')}</b>: {_counts(view)} {verdicts}"]
+    lines = [f"<b>{e(display_name(view.source))}</b>: {_counts(view)} {verdicts}"]
     if view.verified is not None:
         report = view.verified
         state = (
@@ -90,12 +91,9 @@ def trace_html(view: TraceView) -> str:
             else badge("deny", "BROKEN") + " " + e(str(report.problems[0]))
         )
         lines.append(f"audit log: {report.records} chained records {state}")
-    sessions = view.sessions()
-    picture = _picture(view) if len(sessions) == 1 else ""
     return (
         "<div>"
         + "<br>".join(lines)
-        + picture
         + html_table(call_rows(view), CALL_COLUMNS)
         + "</div>"
     )
@@ -127,3 +125,4 @@ def _picture(view: TraceView) -> str:
         return ""
     png = base64.b64encode(to_png(draw(view, dpi=80))).decode("ascii")
     return f'<div><img style="max-width:100%" src="data:image/png;base64,{png}"></div>'
+
