@@ -24,6 +24,7 @@ from firewall.approvals import (
     DenyAllApprover,
     Outcome,
     grant_for,
+    refused,
 )
 from firewall.conditions import Projection, merge_projections
 from firewall.errors import FirewallError
@@ -178,6 +179,37 @@ class Firewall:
         """
         real, _ = self._restore_placeholders(call, session)
         return self._desk.sign(grant_for(real, approver, ttl, note))
+
+    def needs_approval(self, evaluation: Evaluation) -> bool:
+        """Whether ``evaluation`` waits for a person (``require_approval`` in enforce mode)."""
+        return self._needs_approval(evaluation)
+
+    def conclude(
+        self,
+        evaluation: Evaluation,
+        grant: ApprovalGrant | None = None,
+        *,
+        refusal: str = "the approver refused the call",
+    ) -> Decision:
+        """Decide and record an ``evaluate``d call whose approval was asked outside ``check``.
+
+        For callers that must pause between evaluating and deciding (a LangGraph interrupt
+        cannot be raised inside ``check``, which turns every exception into a deny). A held
+        call is allowed only by a ``grant`` from this firewall (``grant()``) covering it
+        exactly; without one it is denied for ``refusal``. The configured approver is not
+        asked. A call that is not held is decided as ``check`` would.
+        """
+        try:
+            if not self._needs_approval(evaluation):
+                return self._finish(evaluation)
+            real = evaluation.real_call()
+            outcome = self._desk.settle(real, grant) if grant is not None else refused(refusal)
+            return self._finish(evaluation, *(outcome or refused(refusal)))
+        except Exception as exc:
+            call, context = evaluation.call, evaluation.context
+            return self._failure(
+                call, evaluation.principal, context, evaluation.session, "check", exc
+            )
 
     # -- the action graph ---------------------------------------------------------------
 
