@@ -181,9 +181,9 @@ def test_loaded_log_names_the_changed_record(demo_files, tmp_path):
             if "body" in {c[1] for c in db.execute(f"PRAGMA table_info({name})")}
         )
         db.execute(
-            f"UPDATE {table} SET body = replace(body, '\"verdict\":\"deny\"', "
-            "'\"verdict\":\"allow\"') WHERE seq = (SELECT MIN(seq) FROM "
-            f"{table} WHERE body LIKE '%\"verdict\":\"deny\"%')"
+            f'UPDATE {table} SET body = replace(body, \'"verdict":"deny"\', '
+            '\'"verdict":"allow"\') WHERE seq = (SELECT MIN(seq) FROM '
+            f'{table} WHERE body LIKE \'%"verdict":"deny"%\')'
         )
     view = load(audit=copy)
     assert view.verified is not None and not view.verified.ok

@@ -8,12 +8,14 @@ the decision into a deny).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from firewall.model import Decision, Principal, ToolCall, Verdict
@@ -78,6 +80,7 @@ class Reporter:
     def __init__(self) -> None:
         self.rows: list[Row] = []
         self._by_call: dict[str, Row] = {}
+        self._entities: dict[str, dict[str, int]] = {}
         self._lock = threading.Lock()
 
     # DecisionSink
@@ -103,8 +106,24 @@ class Reporter:
         except Exception:  # the display must never change a decision
             pass
 
+    # The audit log's hook for redactions, used here to show what was taken out.
+    def record_redaction(
+        self, *, call_id: str | None, entities: Mapping[str, int], **_: Any
+    ) -> None:
+        try:
+            with self._lock:
+                found = self._entities.setdefault(call_id or "", {})
+                for name, count in entities.items():
+                    found[str(name)] = found.get(str(name), 0) + int(count)
+        except Exception:
+            pass
+
     def row_for(self, call_id: str | None) -> Row | None:
         return self._by_call.get(call_id or "")
+
+    def entities_for(self, call_id: str | None) -> dict[str, int]:
+        """What redaction took out of the result of ``call_id``, per entity type."""
+        return dict(self._entities.get(call_id or "", {}))
 
     # What subclasses show.
     def start(self, prompt: str) -> None: ...
@@ -117,6 +136,10 @@ class Reporter:
     def paused(self) -> Iterator[None]:
         """Around a question to the person at the terminal."""
         yield
+
+    def save_svg(self, path: Path) -> None:
+        """The run as it looked on the terminal (only the live table records it)."""
+        raise RuntimeError("only the terminal display can be saved as a picture")
 
 
 class PlainReporter(Reporter):
@@ -164,22 +187,30 @@ class PlainReporter(Reporter):
 class RichReporter(Reporter):
     """A live table of calls on a terminal, coloured by verdict, and a summary panel."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, *, record: bool = False, width: int | None = None) -> None:
         from rich.console import Console
         from rich.live import Live
 
         super().__init__()
-        self.console = Console(file=out)
+        self.console = Console(
+            file=out, width=width, force_terminal=True if record else None, highlight=False
+        )
+        #: What was printed above the table, to draw the run again as a picture.
+        self._printed: list[Any] = []
         self.live = Live(self._table(), console=self.console, refresh_per_second=8)
 
     def start(self, prompt: str) -> None:
         from rich.panel import Panel
 
-        self.console.print(Panel(prompt, title="user", title_align="left", border_style="blue"))
+        self._print(Panel(prompt, title="user", title_align="left", border_style="blue"))
         self.live.start()
 
     def say(self, text: str) -> None:
-        self.live.console.print(f"[dim italic]agent:[/] {_escape(text)}")
+        self._print(f"[dim italic]agent:[/] {_escape(text)}")
+
+    def _print(self, renderable: Any) -> None:
+        self._printed.append(renderable)
+        self.live.console.print(renderable)
 
     def decided(self, row: Row, decision: Decision) -> None:
         self.live.update(self._table())
@@ -222,7 +253,19 @@ class RichReporter(Reporter):
             grid.add_row("stopped flow", _escape(flow))
         for path in summary.files:
             grid.add_row("wrote", _escape(path))
-        self.console.print(Panel(grid, title="summary", title_align="left", border_style="cyan"))
+        self._summary = Panel(grid, title="summary", title_align="left", border_style="cyan")
+        self.console.print(self._summary)
+
+    def save_svg(self, path: Path) -> None:
+        """The finished run drawn once more on a recording console, saved as SVG."""
+        from rich.console import Console
+
+        console = Console(
+            file=io.StringIO(), record=True, width=150, force_terminal=True, highlight=False
+        )
+        for renderable in [*self._printed, self._table(), getattr(self, "_summary", "")]:
+            console.print(renderable)
+        console.save_svg(str(path), title="make demo")
 
     def _table(self) -> Any:
         from rich.table import Table
@@ -252,13 +295,14 @@ class RichReporter(Reporter):
         return table
 
 
-def reporter_for(out: TextIO) -> Reporter:
-    """The live table on a terminal, plain lines anywhere else."""
-    if out.isatty() and "NO_COLOR" not in os.environ:
+def reporter_for(out: TextIO, *, record: bool = False) -> Reporter:
+    """The live table on a terminal (or when recording a picture), plain lines elsewhere."""
+    if record or (out.isatty() and "NO_COLOR" not in os.environ):
         try:
-            return RichReporter(out)
+            return RichReporter(out, record=record, width=None if out.isatty() else 150)
         except ImportError:  # the ``view`` extra is not installed
-            pass
+            if record:
+                raise
     return PlainReporter(out)
 
 

@@ -91,12 +91,7 @@ def trace_html(view: TraceView) -> str:
             else badge("deny", "BROKEN") + " " + e(str(report.problems[0]))
         )
         lines.append(f"audit log: {report.records} chained records {state}")
-    return (
-        "<div>"
-        + "<br>".join(lines)
-        + html_table(call_rows(view), CALL_COLUMNS)
-        + "</div>"
-    )
+    return "<div>" + "<br>".join(lines) + html_table(call_rows(view), CALL_COLUMNS) + "</div>"
 
 
 def call_rows(view: TraceView) -> list[dict[str, Any]]:
@@ -125,4 +120,3 @@ def _picture(view: TraceView) -> str:
         return ""
     png = base64.b64encode(to_png(draw(view, dpi=80))).decode("ascii")
     return f'<div><img style="max-width:100%" src="data:image/png;base64,{png}"></div>'
-
