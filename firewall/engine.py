@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,6 +75,8 @@ class Evaluation:
     restored: ToolCall | None = None
     #: The session's history as this call sees it (the ``session`` variable).
     history: HistoryView | None = None
+    #: ``time.perf_counter()`` when the call reached the firewall (for ``elapsed_ms``).
+    started: float = 0.0
 
     def real_call(self) -> ToolCall:
         """The call as the tool would run it (holds PII).
@@ -264,6 +267,7 @@ class Firewall:
         session: str | None = None,
     ) -> Evaluation:
         """Classify the call and run the rules; no approval, nothing recorded."""
+        started = time.perf_counter()
         principal = principal or ANONYMOUS
         context = context if context is not None else {}
         if session is None:
@@ -310,6 +314,7 @@ class Firewall:
             flow=flow,
             restored=run if run is not call else None,
             history=history,
+            started=started,
         )
 
     # -- redaction ----------------------------------------------------------------------
@@ -542,6 +547,7 @@ class Firewall:
             errors=tuple(evaluation.errors),
             session=evaluation.session,
             time=datetime.now(UTC),
+            elapsed_ms=(time.perf_counter() - evaluation.started) * 1000,
             arguments=evaluation.restored.arguments if evaluation.restored else None,
         )
         # The graph first: a decision that cannot be noted there is recorded as the deny it becomes.
@@ -553,7 +559,7 @@ class Firewall:
         """Add the decided call to the session's action graph (a failure here denies)."""
         try:
             call = evaluation.call
-            self.graphs.get(evaluation.session).add_call(
+            node = self.graphs.get(evaluation.session).add_call(
                 call.name,
                 call.arguments,
                 call_id=call.id,
@@ -566,6 +572,7 @@ class Firewall:
                 facts=decision.facts,
                 provenance=evaluation.flow.computed() if evaluation.flow else None,
             )
+            node.attrs["elapsed_ms"] = decision.elapsed_ms
         except Exception as exc:
             return _as_failure(decision, f"recording in the action graph failed: {exc}")
         return decision

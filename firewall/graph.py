@@ -238,6 +238,11 @@ class SessionGraph:
     def __len__(self) -> int:
         return self._events
 
+    def _repr_html_(self) -> str:
+        from firewall.view.html import graph_html
+
+        return graph_html(self)
+
     # -- internals ----------------------------------------------------------------------
 
     def _flow_edges(self, node: Node, provenance: Provenance) -> None:

@@ -45,6 +45,7 @@ def decision_body(
         "v": FORMAT_VERSION,
         "kind": "decision",
         "time": decision.time.isoformat(),
+        "elapsed_ms": round(decision.elapsed_ms, 3),
         "session": decision.session,
         "principal": {"id": principal.id, "kind": principal.kind, "roles": list(principal.roles)},
         "tool": call.name,
