@@ -95,6 +95,7 @@ class Server:
         handler = type("Handler", (_Handler,), {"api": self.state})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
+        self.httpd.handle_error = lambda request, address: None  # a client hanging up
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

@@ -113,11 +113,9 @@ def check_chat(guard: Guard, body: dict[str, Any]) -> Check:
     if not proposed:
         return body
     decisions: list[Decision] = yield Ask([call for _, _, call in proposed])
-    every: list[dict[str, Any]] = []
     by_choice: dict[int, list[tuple[dict, ToolCall, Decision]]] = {}
     for (choice, entry, call), decision in zip(proposed, decisions, strict=True):
         by_choice.setdefault(id(choice), []).append((entry, call, decision))
-        every.append(summary(decision, choice=choice.get("index", 0)))
     for choice in choices:
         found = by_choice.get(id(choice))
         if found is None:
@@ -162,7 +160,6 @@ def check_chat(guard: Guard, body: dict[str, Any]) -> Check:
             "decisions": notes,
             "denied": [{**d.raw, "message": d.message} for d in denied],
         }
-    body["firewall"] = {"decisions": every}
     return body
 
 

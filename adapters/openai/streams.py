@@ -192,14 +192,15 @@ class ChatStream:
             reason = "stop"
         if reason is None and not proposed:
             return
-        last = self._chunk(index, {}, reason)
-        last["choices"][0]["logprobs"] = choice.get("logprobs")
+        delta: dict[str, Any] = {}
         if proposed:
-            last["firewall"] = {
-                "choice": index,
+            # In the delta: the SDK's stream helpers accumulate it into the message.
+            delta["firewall"] = {
                 "decisions": [summary(d) for d in decisions],
                 "denied": [{**d.raw, "message": d.message} for d in denied],
             }
+        last = self._chunk(index, delta, reason)
+        last["choices"][0]["logprobs"] = choice.get("logprobs")
         yield encode(None, last)
 
     def _chunk(self, index: int, delta: dict[str, Any], reason: str | None) -> dict[str, Any]:
