@@ -23,6 +23,9 @@ class Reply:
     body: Any = None
     events: list[tuple[str | None, Any]] | None = None
     status: int = 200
+    #: Streams: wait for ``gate`` (set by the test) before sending event ``gate_at``.
+    gate: threading.Event | None = None
+    gate_at: int = 0
 
 
 @dataclass
@@ -70,7 +73,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("content-type", "text/event-stream")
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
-        for name, data in reply.events:
+        for number, (name, data) in enumerate(reply.events):
+            if reply.gate is not None and number == reply.gate_at and not reply.gate.wait(10):
+                self.close_connection = True  # the client never saw what came before
+                return
             text = data if isinstance(data, str) else json.dumps(data)
             block = (f"event: {name}\n" if name else "") + f"data: {text}\n\n"
             raw = block.encode()
