@@ -182,7 +182,7 @@ def test_responses_stream_denial_is_answered_on_the_next_request(api, fw) -> Non
         Reply(events=response_events(text_item("ok"), id="resp_U")),
     ]
     stream = client.responses.create(model="gpt-test", input="mail it", stream=True)
-    final = [e for e in stream if e.type == "response.completed"][0].response
+    final = next(e for e in stream if e.type == "response.completed").response
     assert final.output == []
     stream = client.responses.create(
         model="gpt-test", input=[], previous_response_id=final.id, stream=True

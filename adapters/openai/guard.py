@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from firewall import Decision, Firewall, Principal, Reason, ToolCall, Verdict
+from firewall import ApprovalGrant, Decision, Firewall, Principal, Reason, ToolCall, Verdict
 
 #: Rule id of the deny the adapter gives a call whose arguments are not a JSON object.
 INVALID_ARGUMENTS = "openai.invalid_arguments"
@@ -103,15 +103,19 @@ class Guard:
 
     # -- decisions ------------------------------------------------------------------------
 
-    def decide(self, call: ToolCall) -> Decision:
+    def decide(self, call: ToolCall, grant: ApprovalGrant | None = None) -> Decision:
         if not call.arguments_valid:
             return self._invalid(call)
-        return self.firewall.check(call, self.principal, self.context, session=self.session)
+        return self.firewall.check(
+            call, self.principal, self.context, session=self.session, grant=grant
+        )
 
-    async def adecide(self, call: ToolCall) -> Decision:
+    async def adecide(self, call: ToolCall, grant: ApprovalGrant | None = None) -> Decision:
         if not call.arguments_valid:
             return self._invalid(call)
-        return await self.firewall.acheck(call, self.principal, self.context, session=self.session)
+        return await self.firewall.acheck(
+            call, self.principal, self.context, session=self.session, grant=grant
+        )
 
     def _invalid(self, call: ToolCall) -> Decision:
         """A call whose arguments cannot be read is denied here, and recorded as such."""
