@@ -54,6 +54,7 @@ class FakeAPI:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # replies in one go, no delayed-ACK stalls
     api: FakeAPI
 
     def log_message(self, *args: Any) -> None:  # quiet
