@@ -361,6 +361,23 @@ class Firewall:
             )
         return redacted
 
+    def redact(self, value: Any, *, session: str | None = None, tool: str = "") -> RedactedOutput:
+        """``value`` as the model may see it, when it is not a tool's output: nothing recorded.
+
+        For text that leaves again (arguments the caller echoes back to the model): the same
+        placeholders as ``after`` gives in ``session``. Never raises: a failure withholds it.
+        """
+        from firewall.redact.redactor import RedactedOutput, withheld_notice
+
+        try:
+            return self._redactor_for_policy().redact(value, session=session, tool=tool)
+        except Exception as exc:
+            return RedactedOutput(
+                output=withheld_notice(tool, "it could not be checked for personal data"),
+                withheld=True,
+                error=f"{type(exc).__name__} during redaction",
+            )
+
     async def aafter(
         self, call: ToolCall, output: Any, *, session: str | None = None
     ) -> RedactedOutput:

