@@ -343,7 +343,13 @@ class _Downstream:
         return self.ctx.session.can_send_request
 
     def forwarded_meta(self) -> types.RequestParamsMeta | None:
-        """The client's log-level opt-in (2026-07-28), passed on so upstream logs flow."""
+        """The client's log-level opt-in, passed on so the upstream's logs flow.
+
+        A 2026-07-28 client opts in per request; a 2025-11-25 client gets every level, as
+        servers of its generation send them.
+        """
+        if self.ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+            return {types.LOG_LEVEL_META_KEY: "debug"}  # type: ignore[typeddict-unknown-key]
         meta = self.ctx.meta or {}
         level = meta.get(types.LOG_LEVEL_META_KEY)
         return {types.LOG_LEVEL_META_KEY: level} if level is not None else None  # type: ignore[return-value]
