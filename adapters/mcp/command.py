@@ -69,7 +69,8 @@ def _build(args: argparse.Namespace) -> tuple[Gateway, tuple[str, int] | None, G
             "--listen needs --config with principals holding tokens: "
             "an HTTP gateway never serves unknown callers"
         )
-    gateway = Gateway(firewall, specs, principal=principal)
+    # Servers of a configuration file are always namespaced: names do not change with their count.
+    gateway = Gateway(firewall, specs, principal=principal, namespaced=bool(config.servers))
     return gateway, listen, config
 
 

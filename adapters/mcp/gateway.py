@@ -87,7 +87,12 @@ class Gateway:
         self._downstream: dict[str, ServerSession] = {}
         self._stack: AsyncExitStack | None = None
         self.server = Server(
-            name, version="0.1.0", on_list_tools=self.list_tools, on_call_tool=self.call_tool
+            name,
+            version="0.1.0",
+            on_list_tools=self.list_tools,
+            on_call_tool=self.call_tool,
+            # Without it the SDK lists every upstream again for each call over HTTP.
+            get_tool_input_schema=self._input_schema,
         )
 
     async def __aenter__(self) -> Gateway:
@@ -146,6 +151,10 @@ class Gateway:
                 routes[exposed.name] = Route(upstream, tool, exposed)
         self._routes = routes
         return routes
+
+    def _input_schema(self, name: str) -> Mapping[str, Any] | None:
+        route = self._routes.get(name)
+        return route.exposed.input_schema if route is not None else None
 
     async def _route(self, name: str) -> Route | None:
         route = self._routes.get(name)

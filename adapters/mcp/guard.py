@@ -75,7 +75,11 @@ async def redact_result(
     output: dict[str, Any] = {"content": texts}
     if has_structured:
         output["structured"] = result.structured_content
-    redacted = await firewall.aafter(call, output, session=session)
+    settings = firewall.policy.redaction
+    if not settings.enabled or settings.is_exempt(call.name):
+        redacted = firewall.after(call, output, session=session)  # nothing to analyse
+    else:
+        redacted = await firewall.aafter(call, output, session=session)
     if redacted.exempt:
         return result
     if redacted.withheld or not isinstance(redacted.output, dict):

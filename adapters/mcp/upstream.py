@@ -20,6 +20,7 @@ import mcp_types as types
 from mcp import Client, StdioServerParameters
 from mcp.client.session import ClientRequestContext
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
 log = logging.getLogger("firewall.mcp")
@@ -208,7 +209,7 @@ class Upstream:
     def _make_client(self) -> Client:
         spec = self.spec
         if spec.url is not None:
-            http = httpx2.AsyncClient(
+            http = create_mcp_http_client(
                 headers=spec.headers, timeout=httpx2.Timeout(30.0, read=spec.timeout)
             )
             server: Any = streamable_http_client(spec.url, http_client=http)
