@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from firewall.cli_audit import add_commands as add_audit_commands
+from firewall.cli_mcp import add_commands as add_mcp_commands
 from firewall.engine import Firewall
 from firewall.errors import PolicyError
 from firewall.explain import explain
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema = policy_commands.add_parser("schema", help="print the JSON Schema of policy files")
     schema.set_defaults(run=_run_schema)
     add_audit_commands(commands)
+    add_mcp_commands(commands)
     return parser
 
 

@@ -1,0 +1,401 @@
+"""The gateway: an MCP server whose tools are those of its upstream servers, checked.
+
+It is a low-level SDK ``Server``: ``tools/list`` returns the upstream listings (exactly
+as listed with one upstream, names prefixed ``server.tool`` with several), and each
+``tools/call`` is checked by the firewall, forwarded with placeholders restored, and its
+result redacted. Requests an upstream sends during a call go to the client of that call.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+import warnings
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel.server import NotificationOptions, Server
+from mcp.server.session import ServerSession
+from mcp.shared.exceptions import MCPError
+from mcp.shared.message import ServerMessageMetadata
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from adapters.mcp.approval import APPROVAL_KEY, APPROVAL_SCHEMA, ClientChannel, RoundSigner, asking
+from adapters.mcp.guard import check_call, denied_result, error_result, redact_result
+from adapters.mcp.upstream import Upstream, UpstreamSpec, UpstreamUnavailable
+from firewall import Firewall, Principal
+from firewall.model import ANONYMOUS
+
+log = logging.getLogger("firewall.mcp")
+
+#: Key of the principal an HTTP front end put in the ASGI scope's state.
+PRINCIPAL_STATE_KEY = "firewall_principal"
+#: Input rounds the gateway drives for a client that cannot take them itself.
+MAX_INPUT_ROUNDS = 8
+_SESSIONS_KEPT = 1024
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where an exposed tool goes: the upstream and the tool as that upstream lists it."""
+
+    upstream: Upstream
+    tool: types.Tool
+    exposed: types.Tool
+
+
+class Gateway:
+    """Puts a ``Firewall`` in front of one or more upstream MCP servers.
+
+    ``principal`` is who calls over stdio; over HTTP each request's principal comes from
+    the front end (see ``adapters.mcp.http``) and a request without one is refused.
+    """
+
+    def __init__(
+        self,
+        firewall: Firewall,
+        upstreams: UpstreamSpec | Sequence[UpstreamSpec],
+        *,
+        namespaced: bool | None = None,
+        principal: Principal | None = None,
+        approval_timeout: float = 300.0,
+        name: str = "toolcall-firewall",
+    ) -> None:
+        specs = [upstreams] if isinstance(upstreams, UpstreamSpec) else list(upstreams)
+        if not specs:
+            raise ValueError("the gateway needs at least one upstream server")
+        names = [s.name for s in specs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"upstream names must be unique: {names}")
+        self.namespaced = len(specs) > 1 if namespaced is None else namespaced
+        if self.namespaced:
+            for spec in specs:
+                if not spec.name or "." in spec.name:
+                    raise ValueError(f"upstream name '{spec.name}' may not be empty or hold '.'")
+        self.firewall = firewall
+        self.principal = principal or ANONYMOUS
+        self.approval_timeout = approval_timeout
+        self.upstreams = {s.name: Upstream(s, on_notification=self._upstream_notice) for s in specs}
+        self._routes: dict[str, Route] = {}
+        self._signer = RoundSigner()
+        self._stdio_session = f"mcp-{uuid.uuid4().hex}"
+        self._downstream: dict[str, ServerSession] = {}
+        self._stack: AsyncExitStack | None = None
+        self.server = Server(
+            name,
+            version="0.1.0",
+            on_list_tools=self.list_tools,
+            on_call_tool=self.call_tool,
+            # Without it the SDK lists every upstream again for each call over HTTP.
+            get_tool_input_schema=self._input_schema,
+        )
+
+    async def __aenter__(self) -> Gateway:
+        stack = AsyncExitStack()
+        for upstream in self.upstreams.values():
+            await stack.enter_async_context(upstream)
+        self._stack = stack
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+            self._stack = None
+
+    def initialization_options(self) -> Any:
+        return self.server.create_initialization_options(NotificationOptions(tools_changed=True))
+
+    async def run_stdio(self) -> None:
+        """Serve one client on this process's stdin/stdout until it goes away."""
+        from mcp.server.stdio import stdio_server
+
+        async with self, stdio_server() as (read, write):
+            await self.server.run(read, write, self.initialization_options())
+
+    # -- tools/list -----------------------------------------------------------------
+
+    async def list_tools(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        self._remember(ctx)
+        routes = await self._refresh()
+        return types.ListToolsResult(tools=[route.exposed for route in routes.values()])
+
+    async def _refresh(self) -> dict[str, Route]:
+        """List every upstream at once; one that fails lists nothing and is logged."""
+        found: dict[str, list[types.Tool]] = {}
+
+        async def list_one(upstream: Upstream) -> None:
+            try:
+                with anyio.fail_after(upstream.spec.timeout):
+                    found[upstream.spec.name] = await upstream.list_tools()
+            except Exception as exc:
+                log.warning("listing the tools of '%s' failed: %s", upstream.spec.name, exc)
+
+        async with anyio.create_task_group() as group:
+            for upstream in self.upstreams.values():
+                group.start_soon(list_one, upstream)
+        routes: dict[str, Route] = {}
+        for name, upstream in self.upstreams.items():  # in configuration order
+            for tool in found.get(name, ()):
+                exposed = (
+                    tool.model_copy(update={"name": f"{name}.{tool.name}"})
+                    if self.namespaced
+                    else tool
+                )
+                routes[exposed.name] = Route(upstream, tool, exposed)
+        self._routes = routes
+        return routes
+
+    def _input_schema(self, name: str) -> Mapping[str, Any] | None:
+        route = self._routes.get(name)
+        return route.exposed.input_schema if route is not None else None
+
+    async def _route(self, name: str) -> Route | None:
+        route = self._routes.get(name)
+        if route is None:
+            route = (await self._refresh()).get(name)
+        return route
+
+    # -- tools/call -----------------------------------------------------------------
+
+    async def call_tool(
+        self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        self._remember(ctx)
+        principal, session = self.identify(ctx)
+        if principal is None:
+            return error_result("The firewall gateway refused the call: nobody was identified.")
+        route = await self._route(params.name)
+        if route is None:
+            return error_result(f"Unknown tool '{params.name}'.")
+        context = {"mcp_server": route.upstream.spec.name, "session": session}
+        channel = self._channel(ctx, params, session)
+        with asking(channel):
+            call, decision = await check_call(
+                self.firewall,
+                params.name,
+                params.arguments,
+                principal=principal,
+                session=session,
+                context=context,
+                call_id=None if ctx.request_id is None else str(ctx.request_id),
+            )
+        if not decision.allowed:
+            if channel.wants_round:
+                return self._approval_round(channel, session, params)
+            return denied_result(decision, channel.note)
+        arguments = decision.arguments_for(call) if call.arguments_valid else params.arguments
+        responses = dict(params.input_responses or {})
+        state = params.request_state
+        if APPROVAL_KEY in responses or (state or "").startswith(RoundSigner.PREFIX):
+            responses.pop(APPROVAL_KEY, None)
+            state = None if (state or "").startswith(RoundSigner.PREFIX) else state
+        downstream = _Downstream(ctx)
+        try:
+            result = await self._forward(route, arguments, downstream, responses or None, state)
+        except UpstreamUnavailable as exc:
+            raise MCPError(code=types.INTERNAL_ERROR, message=str(exc)) from None
+        if isinstance(result, types.InputRequiredResult):
+            return result  # the client answers the upstream's questions and retries
+        return await redact_result(
+            self.firewall, call, result, session=session, output_schema=route.tool.output_schema
+        )
+
+    async def _forward(
+        self,
+        route: Route,
+        arguments: Any,
+        downstream: _Downstream,
+        responses: types.InputResponses | None,
+        state: str | None,
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        meta = downstream.forwarded_meta()
+        result = await route.upstream.call_tool(
+            route.tool.name,
+            arguments,
+            forward=downstream,
+            progress=downstream.progress,
+            input_responses=responses,
+            request_state=state,
+            meta=meta,
+        )
+        rounds = 0
+        # A client on a connection that carries server requests gets the upstream's input
+        # requests one by one; a 2026-07-28 client takes the input round itself.
+        while isinstance(result, types.InputRequiredResult) and downstream.can_send_request:
+            rounds += 1
+            if rounds > MAX_INPUT_ROUNDS:
+                raise UpstreamUnavailable(
+                    f"upstream '{route.upstream.spec.name}' asked for input more than "
+                    f"{MAX_INPUT_ROUNDS} times"
+                )
+            answers: dict[str, Any] = {}
+            for key, request in (result.input_requests or {}).items():
+                answer = await downstream.request(request)
+                if isinstance(answer, types.ErrorData):
+                    raise MCPError.from_error_data(answer)
+                answers[key] = answer
+            result = await route.upstream.call_tool(
+                route.tool.name,
+                arguments,
+                forward=downstream,
+                progress=downstream.progress,
+                input_responses=answers or None,
+                request_state=result.request_state,
+                meta=meta,
+            )
+        return result
+
+    # -- identity and approval ------------------------------------------------------
+
+    def identify(self, ctx: ServerRequestContext[Any]) -> tuple[Principal | None, str]:
+        """Who calls and in which firewall session.
+
+        Over HTTP the principal is the one the front end authenticated, and the session
+        is the MCP session (scoped to the principal, so a session id presented with
+        another token is another session).
+        """
+        request = ctx.request
+        if request is None:
+            return self.principal, self._stdio_session
+        scope = getattr(request, "scope", None) or {}
+        principal = (scope.get("state") or {}).get(PRINCIPAL_STATE_KEY)
+        if not isinstance(principal, Principal):
+            return None, ""
+        headers = getattr(request, "headers", None) or {}
+        mcp_session = headers.get("mcp-session-id") or "no-session"
+        return principal, f"{principal.id}/{mcp_session}"
+
+    def _channel(
+        self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, session: str
+    ) -> ClientChannel:
+        channel = ClientChannel()
+        capabilities = ctx.session.client_capabilities
+        if capabilities is None or capabilities.elicitation is None:
+            return channel
+        if ctx.session.can_send_request:
+            timeout = self.approval_timeout
+
+            async def ask(question: str) -> dict[str, Any] | None:
+                try:
+                    with anyio.fail_after(timeout):
+                        answer = await ctx.session.elicit_form(
+                            question, APPROVAL_SCHEMA, related_request_id=ctx.request_id
+                        )
+                except (MCPError, TimeoutError) as exc:
+                    log.info("asking the client for approval failed: %s", exc)
+                    return None
+                return answer.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+            channel.ask = ask
+        elif ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+            channel.can_ask_in_round = True
+            answer = (params.input_responses or {}).get(APPROVAL_KEY)
+            if answer is not None and self._signer.matches(
+                params.request_state, session, params.name, params.arguments
+            ):
+                channel.answer = answer.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return channel
+
+    def _approval_round(
+        self, channel: ClientChannel, session: str, params: types.CallToolRequestParams
+    ) -> types.InputRequiredResult:
+        question = types.ElicitRequest(
+            params=types.ElicitRequestFormParams(
+                message=channel.question, requested_schema=APPROVAL_SCHEMA
+            )
+        )
+        return types.InputRequiredResult(
+            input_requests={APPROVAL_KEY: question},
+            request_state=self._signer.state_for(session, params.name, params.arguments),
+        )
+
+    # -- notifications from upstream servers ----------------------------------------
+
+    def _remember(self, ctx: ServerRequestContext[Any]) -> None:
+        _, session = self.identify(ctx)
+        if session:
+            if len(self._downstream) >= _SESSIONS_KEPT and session not in self._downstream:
+                self._downstream.pop(next(iter(self._downstream)))
+            self._downstream[session] = ctx.session
+
+    async def _upstream_notice(self, notification: types.ServerNotification) -> None:
+        if isinstance(notification, types.ToolListChangedNotification):
+            self._routes = {}
+            for session in list(self._downstream.values()):
+                try:
+                    await session.send_tool_list_changed()
+                except Exception as exc:  # a client that went away
+                    log.debug("tool list change not delivered: %s", exc)
+
+
+_RESULT_TYPES: Mapping[type, type] = {
+    types.ElicitRequest: types.ElicitResult,
+    types.ListRootsRequest: types.ListRootsResult,
+}
+
+
+class _Downstream:
+    """The client of one call in flight, as the upstream's requests reach it."""
+
+    def __init__(self, ctx: ServerRequestContext[Any]) -> None:
+        self.ctx = ctx
+
+    @property
+    def can_send_request(self) -> bool:
+        return self.ctx.session.can_send_request
+
+    def forwarded_meta(self) -> types.RequestParamsMeta | None:
+        """The client's log-level opt-in, passed on so the upstream's logs flow.
+
+        A 2026-07-28 client opts in per request; a 2025-11-25 client gets every level, as
+        servers of its generation send them.
+        """
+        if self.ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+            return {types.LOG_LEVEL_META_KEY: "debug"}  # type: ignore[typeddict-unknown-key]
+        meta = self.ctx.meta or {}
+        level = meta.get(types.LOG_LEVEL_META_KEY)
+        return {types.LOG_LEVEL_META_KEY: level} if level is not None else None  # type: ignore[return-value]
+
+    async def progress(self, progress: float, total: float | None, message: str | None) -> None:
+        await self.ctx.session.report_progress(progress, total, message)
+
+    async def __call__(self, request: types.ServerRequest) -> Any:
+        if isinstance(request, types.PingRequest):
+            return types.EmptyResult()
+        return await self.request(request)
+
+    async def request(self, request: Any) -> Any:
+        session = self.ctx.session
+        if not session.can_send_request:
+            return types.ErrorData(
+                code=types.INVALID_REQUEST,
+                message="the client's connection cannot carry requests from the server",
+            )
+        if isinstance(request, types.CreateMessageRequest):
+            wants_tools = request.params.tools is not None or request.params.tool_choice is not None
+            result_type: type = (
+                types.CreateMessageResultWithTools if wants_tools else types.CreateMessageResult
+            )
+        else:
+            result_type = _RESULT_TYPES[type(request)]
+        return await session.send_request(
+            request,
+            result_type,
+            metadata=ServerMessageMetadata(related_request_id=self.ctx.request_id),
+        )
+
+    async def notify(self, notification: types.ServerNotification) -> None:
+        if isinstance(notification, types.LoggingMessageNotification):
+            params = notification.params
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                await self.ctx.session.send_log_message(
+                    params.level, params.data, params.logger, related_request_id=self.ctx.request_id
+                )
