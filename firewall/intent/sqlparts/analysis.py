@@ -173,6 +173,8 @@ class Analysis:
     def dangerous(self, name: str, entry: Dangerous) -> None:
         self.functions[name] = None
         self.intents.update(entry.intents)
+        if "data_write" in entry.effects or "data_delete" in entry.effects:
+            self.write(f"{name}()", None, why="a server function changes data no WHERE bounds")
 
     def merge(self, child: Analysis) -> None:
         """Fold a nested analysis (dynamic SQL, an explained statement) into this one."""

@@ -2,8 +2,10 @@
 
 A write is *bounded* only when its WHERE restricts the target table's rows by comparing
 a target column with a constant or a parameter (``id = 7``, ``id IN (1, 2)``,
-``email = $1``), reached through AND; an OR is bounded only when every branch is. A
-``LIMIT`` bounds up to the policy's number of rows. Everything else (ranges, subqueries,
+``email = $1``), reached through AND; an OR is bounded only when every branch is. Several
+values for one column (an IN list, OR branches) bound only on a key column (``id``,
+``email``, ...) and only up to the policy's number of rows, as does a ``LIMIT``: a list
+can name every value a column like ``status`` holds. Everything else (ranges, subqueries,
 self-joins, functions of columns, ``x = x``) is not a proof, however harmless it looks:
 the claim is what a rule relies on, so when in doubt it is false.
 
@@ -61,26 +63,62 @@ class Target:
         self.qualified_only = qualified_only
 
 
-def condition_bound(cond: exp.Expression, target: Target, dialect: str) -> str | None:
+#: Columns that conventionally hold one row per value: a list of their values bounds a
+#: write. Any other column is bounded by one value only: ``status IN ('a', 'b', 'c')`` or
+#: ``admin = true OR admin = false`` can name every value the column holds.
+KEY_COLUMNS = frozenset({"id", "uuid", "guid", "pk", "email"})
+
+
+class Bound:
+    """A proven restriction: its SQL and how many values it allows per column."""
+
+    __slots__ = ("sql", "values")
+
+    def __init__(self, sql: str, values: dict[str, int]) -> None:
+        self.sql = sql
+        self.values = values
+
+    def valid(self, most: int) -> bool:
+        """One value per column, or a list of at most ``most`` values on a key column."""
+        return sum(self.values.values()) <= most and all(
+            count == 1 or column in KEY_COLUMNS for column, count in self.values.items()
+        )
+
+
+def condition_bound(
+    cond: exp.Expression, target: Target, dialect: str, most: int = 100
+) -> str | None:
     """The part of ``cond`` that restricts the target's rows (as SQL), or ``None``."""
+    bound = _bound(cond, target, dialect, most)
+    return bound.sql if bound is not None else None
+
+
+def _bound(cond: exp.Expression, target: Target, dialect: str, most: int) -> Bound | None:
     while isinstance(cond, exp.Paren):
         cond = cond.this
     if isinstance(cond, exp.And):
-        return condition_bound(cond.this, target, dialect) or condition_bound(
-            cond.expression, target, dialect
-        )
+        left = _bound(cond.this, target, dialect, most)
+        if left is not None:
+            return left
+        return _bound(cond.expression, target, dialect, most)
     if isinstance(cond, exp.Or):
-        left = condition_bound(cond.this, target, dialect)
+        left = _bound(cond.this, target, dialect, most)
         if left is None:
             return None
-        right = condition_bound(cond.expression, target, dialect)
-        return None if right is None else f"({left}) OR ({right})"
+        right = _bound(cond.expression, target, dialect, most)
+        if right is None:
+            return None
+        values = dict(left.values)
+        for column, count in right.values.items():
+            values[column] = values.get(column, 0) + count
+        both = Bound(f"({left.sql}) OR ({right.sql})", values)
+        return both if both.valid(most) else None
     if isinstance(cond, exp.EQ):
         left, right = cond.this, cond.expression
         if _target_column(left, target, dialect) and _constant(right, dialect):
-            return cond.sql(dialect)
+            return Bound(cond.sql(dialect), {left.name.lower(): 1})
         if _target_column(right, target, dialect) and _constant(left, dialect):
-            return cond.sql(dialect)
+            return Bound(cond.sql(dialect), {right.name.lower(): 1})
         return None
     if isinstance(cond, exp.In):
         if cond.args.get("query") is not None or cond.args.get("unnest") is not None:
@@ -91,7 +129,8 @@ def condition_bound(cond: exp.Expression, target: Target, dialect: str) -> str |
             and _target_column(cond.this, target, dialect)
             and all(_constant(v, dialect) for v in values)
         ):
-            return cond.sql(dialect)
+            bound = Bound(cond.sql(dialect), {cond.this.name.lower(): len(values)})
+            return bound if bound.valid(most) else None
     return None
 
 
@@ -116,8 +155,8 @@ def _target_column(node: exp.Expression, target: Target, dialect: str) -> bool:
 
 def _constant(node: exp.Expression, dialect: str) -> bool:
     """A literal (not NULL, not a boolean) or a bind parameter, possibly cast."""
-    while isinstance(node, exp.Cast | exp.Paren):
-        node = node.this
+    while isinstance(node, exp.Cast | exp.Paren | exp.Introducer):
+        node = node.expression if isinstance(node, exp.Introducer) else node.this
     negative = False
     if isinstance(node, exp.Neg):
         node, negative = node.this, True

@@ -285,7 +285,7 @@ def _update(a: Analysis, node: exp.Update) -> None:
     others = node.args.get("from_") is not None or node.args.get("from") is not None
     bound = None
     if has_where:
-        bound = condition_bound(where.this, Target(target, others), a.dialect)
+        bound = condition_bound(where.this, Target(target, others), a.dialect, a.max_limit)
     a.write(
         label, bound, has_where=has_where, trivial=trivial, limit=limit, why=_why(has_where, others)
     )
@@ -354,7 +354,7 @@ def _delete(a: Analysis, node: exp.Delete) -> None:
         return
     bound = None
     if has_where:
-        bound = condition_bound(where.this, Target(main, others), a.dialect)
+        bound = condition_bound(where.this, Target(main, others), a.dialect, a.max_limit)
     a.write(
         label, bound, has_where=has_where, trivial=trivial, limit=limit, why=_why(has_where, others)
     )
