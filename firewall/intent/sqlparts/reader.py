@@ -67,7 +67,8 @@ def _tools(dialect: str) -> tuple:
 def tokenize(text: str, dialect: str) -> list[Token] | None:
     """The tokens of ``text`` (comments dropped), or ``None`` when it does not tokenize."""
     try:
-        return dialect_of(dialect).tokenize(text)
+        tokens = dialect_of(dialect).tokenize(text)
+        return decode_tokens(tokens) if has_unicode_identifier(text) else tokens
     except Exception:
         return None
 
