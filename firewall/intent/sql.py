@@ -6,8 +6,9 @@ normalised), parsed once by sqlglot at a strict error level, and every statement
 every statement nested in one: data-modifying CTEs, dynamic SQL with a literal body,
 ``EXPLAIN ANALYZE``) is walked once. The intents are the union over all statements.
 Anything that does not parse, or parses into something that is not a statement, is
-``unknown`` (never ``data.read``); a parse failure still reports the intents its keywords
-announce (``INTO OUTFILE`` -> ``data.export``, ``file.write``).
+``unknown`` (never ``data.read``); MySQL/T-SQL forms sqlglot cannot parse (``INTO OUTFILE``,
+``LOAD DATA``, ``BULK INSERT``, ``BACKUP``, ``HANDLER``) are read statement by statement,
+and any other parse failure still reports the intents its keywords announce.
 
 Facts (``facts.sql.<name>`` in conditions):
 
@@ -17,19 +18,26 @@ Facts (``facts.sql.<name>`` in conditions):
 - ``statement_count``: number of top-level statements.
 - ``tables_read`` / ``tables_written``: lower-case table names, schema-qualified where
   the text qualifies them (``sales.orders``). Written covers DML targets and DDL objects.
-- ``has_where`` / ``has_limit``: every UPDATE/DELETE has a WHERE / a LIMIT (``TOP``);
-  true when there is none.
+- ``has_where`` / ``has_limit``: every write has a WHERE / a LIMIT (``TOP``); true when
+  there is none.
 - ``trivial_where``: some UPDATE/DELETE has a WHERE that is true for every row
   (``1=1``, ``true``, ``'a'='a'``, ``x=x``, ``... OR 1=1``, any condition without a column).
-- ``unbounded_write``: some UPDATE/DELETE has no WHERE (or a trivial one) and no LIMIT:
-  the "bulk change" rules care about.
-- ``write_count``: number of UPDATE/DELETE statements.
+- ``unbounded_write``: some UPDATE/DELETE/MERGE/upsert is not *proven* to change only some
+  rows (see ``sqlparts/bounds.py``): the "bulk change" rules care about.
+- ``write_bound``: one line per write saying which condition bounds it, or why none does.
+- ``write_limit``: the largest ``LIMIT`` a write relies on (0 when none); a LIMIT bounds
+  only up to the ``write_limit`` option (default 100).
+- ``write_count``: number of UPDATE/DELETE/MERGE/upsert statements.
 - ``exports``: where data is sent: file paths, URLs, ``STDOUT``, ``PROGRAM <cmd>``, stages.
 - ``functions``: dangerous functions and procedures called (``pg_read_file``,
   ``xp_cmdshell``, ...) and procedures run by ``CALL``/``EXEC``.
 - ``files_read`` / ``files_written``: server or client files the statements touch.
 - ``remote``: URLs and remote locations read or written (``s3://...``, ``https://...``).
 - ``drops``: kinds of objects dropped or replaced (``table``, ``column``, ``database``...).
+- ``settings``: session or server settings changed (``role``, ``statement_timeout``,
+  ``@var`` for a user variable, ``all`` for ``RESET ALL``).
+- ``lexer_settings``: the settings among them that change how later SQL is lexed.
+- ``system_tables``: server catalog tables written (``pg_catalog.pg_authid``, ``mysql.user``).
 - ``dynamic_sql``: SQL built or run at run time (``EXECUTE``, ``PREPARE``, ``DO``,
   ``sp_executesql``, ``EXEC(...)``, ``EXECUTE IMMEDIATE``, ``query_to_xml``).
 - ``executable_comments``: the text contained MySQL ``/*! ... */`` code comments.

@@ -222,9 +222,15 @@ def _into(a: Analysis, node: exp.Into) -> None:
 def _insert(a: Analysis, node: exp.Insert) -> None:
     a.kind("insert")
     a.intents.add(A.WRITE)
+    _written(a, node.this)
     if node.args.get("overwrite"):
         a.intents.add(A.DELETE)
-    _written(a, node.this)
+        a.write(f"insert overwrite {_label(node.this)}", None, why="it replaces every row")
+        return
+    if str(node.args.get("alternative") or "").upper() == "REPLACE":
+        a.intents.add(A.DELETE)  # INSERT OR REPLACE deletes the rows it conflicts with
+        _upsert(a, node, "insert or replace")
+        return
     conflict = node.args.get("conflict")
     if conflict is not None:
         action = conflict.args.get("action")
