@@ -13,7 +13,7 @@ from typing import Any
 import cel
 
 from firewall.conditions import Projection, project
-from firewall.graph import EMPTY_FLOW, FlowLookup
+from firewall.graph import EMPTY_FLOW, FlowLookup, with_missing_arguments
 from firewall.model import Principal, ToolCall
 
 
@@ -55,11 +55,11 @@ class CallVariables:
         """
         if self._activation is None:
             self._activation = cel.Context(
-                {name: project(self._build(name), sub) for name, sub in projections.items()}
+                {name: project(self._build(name, sub), sub) for name, sub in projections.items()}
             )
         return self._activation
 
-    def _build(self, name: str) -> Any:
+    def _build(self, name: str, projection: Projection = None) -> Any:
         if name == "call":
             call = self._call
             return {
@@ -78,5 +78,6 @@ class CallVariables:
         if name == "context":
             return dict(self._context)
         if name == "flow":
-            return self._flow.variable() if self._flow is not None else EMPTY_FLOW
+            flow = self._flow.variable() if self._flow is not None else dict(EMPTY_FLOW)
+            return with_missing_arguments(flow, projection)
         raise KeyError(name)
