@@ -174,6 +174,12 @@ def values(text: str) -> Iterator[Value]:
             word = word.strip(_EDGE)
             if not word:
                 continue
+            if word.isalpha() and not (len(word) <= 4 and word.isupper()):
+                # A plain word (most of any text): it ends a number, and is nothing itself.
+                if group:
+                    yield from _group_values(group)
+                    group = []
+                continue
             if "." in word or "://" in word or "%" in word:
                 link = link_keys(word)
                 if link:

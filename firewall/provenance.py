@@ -16,7 +16,6 @@ silently.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,18 +211,31 @@ def join_keys(texts: list[str]) -> set[int]:
 
 
 class _Entry:
-    """What is known about one key: who held it, with which labels, from which tools."""
+    """What is known about one key: the latest holders, and how many holders of each kind
+    (labels, tool, written by the user) held it. Kinds are shared, so an entry is small."""
 
-    __slots__ = ("holders", "labels", "tools", "user")
+    __slots__ = ("holders", "kinds")
 
     def __init__(self) -> None:
-        self.holders: deque[str] = deque(maxlen=HOLDERS_PER_KEY)
-        self.labels: dict[str, int] = {}
-        self.tools: dict[str, int] = {}
-        self.user = 0
+        self.holders: list[str] = []
+        self.kinds: dict[_Kind, int] = {}
 
-    def empty(self) -> bool:
-        return not (self.user or self.labels or self.tools or self.holders)
+    @property
+    def user(self) -> bool:
+        return any(kind[2] for kind in self.kinds)
+
+    def labels(self) -> Iterator[str]:
+        for kind in self.kinds:
+            yield from kind[0]
+
+    def tools(self) -> Iterator[str]:
+        for kind in self.kinds:
+            if kind[1] is not None:
+                yield kind[1]
+
+
+#: (labels, tool, written by the user): what an entry counts its holders by.
+_Kind = tuple[frozenset[str], str | None, bool]
 
 
 @dataclass(frozen=True)
@@ -332,7 +344,8 @@ class ValueIndex:
 
     def __init__(self) -> None:
         self._entries: dict[int, _Entry] = {}
-        self._keys_of: dict[str, list[tuple[Holder, tuple[int, ...]]]] = {}
+        self._keys_of: dict[str, list[tuple[_Kind, tuple[int, ...]]]] = {}
+        self._kinds: dict[_Kind, _Kind] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -340,36 +353,35 @@ class ValueIndex:
     def add(self, holder: Holder, keys: Iterable[int]) -> None:
         """Remember that ``holder`` contained every key in ``keys``."""
         stored = tuple(keys)
+        kind = self._kind(holder)
         entries = self._entries
+        node = holder.node
         for key in stored:
             entry = entries.get(key)
             if entry is None:
                 entry = entries[key] = _Entry()
-            entry.holders.append(holder.node)
-            for label in holder.labels:
-                entry.labels[label] = entry.labels.get(label, 0) + 1
-            if holder.tool is not None:
-                entry.tools[holder.tool] = entry.tools.get(holder.tool, 0) + 1
-            if holder.user:
-                entry.user += 1
-        self._keys_of.setdefault(holder.node, []).append((holder, stored))
+            holders = entry.holders
+            holders.append(node)
+            if len(holders) > HOLDERS_PER_KEY:
+                del holders[0]
+            entry.kinds[kind] = entry.kinds.get(kind, 0) + 1
+        self._keys_of.setdefault(node, []).append((kind, stored))
+
+    def _kind(self, holder: Holder) -> _Kind:
+        kind = (holder.labels, holder.tool, holder.user)
+        return self._kinds.setdefault(kind, kind)
 
     def remove(self, node: str) -> None:
         """Forget everything ``node`` contributed (when the graph evicts it)."""
-        for holder, keys in self._keys_of.pop(node, ()):
+        for kind, keys in self._keys_of.pop(node, ()):
             for key in keys:
                 entry = self._entries.get(key)
                 if entry is None:
                     continue
                 while node in entry.holders:
                     entry.holders.remove(node)
-                for label in holder.labels:
-                    _decrement(entry.labels, label)
-                if holder.tool is not None:
-                    _decrement(entry.tools, holder.tool)
-                if holder.user:
-                    entry.user -= 1
-                if entry.empty():
+                _decrement(entry.kinds, kind)
+                if not entry.kinds:
                     del self._entries[key]
 
     def lookup(self, value: Any) -> ArgumentFlow:
@@ -412,7 +424,7 @@ class ValueIndex:
             entry = entries.get(keys.whole)
             if entry is not None:
                 _add(leaf, entry)
-                whole_user = entry.user > 0
+                whole_user = entry.user
         values_user = bool(keys.values)
         for same in keys.values:
             value_user = False
@@ -420,7 +432,7 @@ class ValueIndex:
                 entry = entries.get(key)
                 if entry is not None:
                     _add(leaf, entry)
-                    value_user = value_user or entry.user > 0
+                    value_user = value_user or entry.user
             values_user = values_user and value_user
         for key in keys.derived:
             entry = entries.get(key)
@@ -440,14 +452,14 @@ class ValueIndex:
 
 def _add(leaf: LeafFlow, entry: _Entry) -> None:
     leaf.found = True
-    leaf.labels.update(entry.labels)
-    leaf.tools.update(entry.tools)
+    leaf.labels.update(entry.labels())
+    leaf.tools.update(entry.tools())
     for node in entry.holders:
         if node not in leaf.sources:
             leaf.sources.append(node)
 
 
-def _decrement(counts: dict[str, int], name: str) -> None:
+def _decrement(counts: dict[Any, int], name: Any) -> None:
     left = counts.get(name, 0) - 1
     if left > 0:
         counts[name] = left
