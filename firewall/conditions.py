@@ -179,10 +179,18 @@ def _check_fields(source: str, fact_fields: Mapping[str, frozenset[str]] | None)
 
 #: What ``flow`` says of one argument, and of the call as a whole.
 FLOW_ARGUMENT_FIELDS = frozenset(
-    {"labels", "tools", "sources", "from_user", "found", "truncated", "leaves"}
+    {"labels", "value_labels", "tools", "sources", "from_user", "found", "truncated", "leaves"}
 )
 FLOW_CALL_FIELDS = frozenset(
-    {"any_labels", "any_tools", "all_from_user", "foreign_labels", "recipients", "truncated"}
+    {
+        "any_labels",
+        "any_tools",
+        "all_from_user",
+        "foreign_labels",
+        "value_labels",
+        "recipients",
+        "truncated",
+    }
 )
 
 

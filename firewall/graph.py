@@ -85,10 +85,12 @@ class Provenance:
         per_arg = {name: flow.as_dict() for name, flow in self.arguments.items()}
         labels: set[str] = set()
         foreign: set[str] = set()
+        values: set[str] = set()
         tools: set[str] = set()
         truncated = self.truncated
         for flow in self.arguments.values():
             labels.update(flow.labels)
+            values.update(flow.value_labels)
             tools.update(flow.tools)
             foreign |= flow.foreign_labels()
             truncated = truncated or flow.truncated
@@ -98,6 +100,8 @@ class Provenance:
         view["any_tools"] = sorted(tools)
         # Labels reaching leaves the user did not write: what an injection looks like.
         view["foreign_labels"] = sorted(foreign)
+        # Of those, the labels of values (addresses, links, accounts), not copied phrases.
+        view["value_labels"] = sorted(values - {USER})
         view["all_from_user"] = bool(self.arguments) and all(
             f.from_user for f in self.arguments.values()
         )

@@ -162,8 +162,8 @@ class LeafKeys:
 
     ``whole`` and ``values`` (each value's alternative keys) decide whether the user wrote
     it; ``derived`` (a link's host, the blocks of a number) only adds origins; ``hidden``
-    (decoded layers, joined lines, phrases) adds origins and, found outside the user's
-    messages, means the leaf is not only the user's.
+    (decoded layers, joined lines) and ``phrases`` add origins and, found outside the
+    user's messages, mean the leaf is not only the user's.
     """
 
     path: str
@@ -171,10 +171,11 @@ class LeafKeys:
     values: list[frozenset[int]] = field(default_factory=list)
     derived: set[int] = field(default_factory=set)
     hidden: set[int] = field(default_factory=set)
+    phrases: set[int] = field(default_factory=set)
     truncated: bool = False
 
     def all_keys(self) -> set[int]:
-        out = self.derived | self.hidden
+        out = self.derived | self.hidden | self.phrases
         for same in self.values:
             out |= same
         return out
@@ -198,9 +199,9 @@ def lookup_keys(path: str, raw: str, limit: int) -> LeafKeys:
         if key is not None:
             hidden.add(key)
         hidden.update(parts(layer))
-    hidden.update(shingles(text, MAX_PHRASES)[0])
     own = out.all_keys()
     out.hidden = {_digest(k) for k in hidden} - own
+    out.phrases = {_digest(k) for k in shingles(text, MAX_PHRASES)[0]} - own - out.hidden
     return out
 
 
@@ -254,6 +255,9 @@ class LeafFlow:
 
     path: str = ""
     labels: set[str] = field(default_factory=set)
+    #: Labels of the values in the leaf the user did not type (addresses, links, accounts,
+    #: numbers, identifiers, the whole leaf), leaving out copied phrases.
+    value_labels: set[str] = field(default_factory=set)
     tools: set[str] = field(default_factory=set)
     sources: list[str] = field(default_factory=list)
     from_user: bool = False
@@ -264,6 +268,7 @@ class LeafFlow:
         return {
             "path": self.path,
             "labels": sorted(self.labels),
+            "value_labels": sorted(self.value_labels),
             "tools": sorted(self.tools),
             "from_user": self.from_user,
             "found": self.found,
@@ -281,6 +286,7 @@ class ArgumentFlow:
 
     leaves: list[LeafFlow] = field(default_factory=list)
     labels: set[str] = field(default_factory=set)
+    value_labels: set[str] = field(default_factory=set)
     tools: set[str] = field(default_factory=set)
     sources: list[str] = field(default_factory=list)
     from_user: bool = False
@@ -293,6 +299,7 @@ class ArgumentFlow:
         seen: set[str] = set()
         for leaf in leaf_flows:
             flow.labels |= leaf.labels
+            flow.value_labels |= leaf.value_labels
             flow.tools |= leaf.tools
             flow.truncated |= leaf.truncated
             for source in leaf.sources:
@@ -314,6 +321,7 @@ class ArgumentFlow:
     def as_dict(self) -> dict[str, Any]:
         return {
             "labels": sorted(self.labels),
+            "value_labels": sorted(self.value_labels),
             "tools": sorted(self.tools),
             "sources": list(self.sources),
             "from_user": self.from_user,
@@ -412,6 +420,7 @@ class ValueIndex:
                     _add(leaf, entry)
                     if not entry.user:
                         leaf.from_user = False
+                        leaf.value_labels.update(entry.labels())
         return {
             name: ArgumentFlow.of(flows[name], truncated=prepared[name][1]) for name in prepared
         }
@@ -419,34 +428,47 @@ class ValueIndex:
     def _leaf(self, keys: LeafKeys) -> LeafFlow:
         leaf = LeafFlow(path=keys.path, truncated=keys.truncated)
         entries = self._entries
+        foreign: set[str] = set()  # labels of values the user did not type
         whole_user = False
         if keys.whole is not None:
             entry = entries.get(keys.whole)
             if entry is not None:
                 _add(leaf, entry)
                 whole_user = entry.user
+                if not whole_user:
+                    foreign.update(entry.labels())
         values_user = bool(keys.values)
         for same in keys.values:
             value_user = False
+            labels: set[str] = set()
             for key in same:
                 entry = entries.get(key)
                 if entry is not None:
                     _add(leaf, entry)
                     value_user = value_user or entry.user
+                    labels.update(entry.labels())
             values_user = values_user and value_user
+            if not value_user:
+                foreign |= labels
         for key in keys.derived:
             entry = entries.get(key)
             if entry is not None:
                 _add(leaf, entry)
         hidden_foreign = False
-        for key in keys.hidden:
-            entry = entries.get(key)
-            if entry is not None:
-                _add(leaf, entry)
-                hidden_foreign = hidden_foreign or not entry.user
+        for group, counts_as_value in ((keys.hidden, True), (keys.phrases, False)):
+            for key in group:
+                entry = entries.get(key)
+                if entry is not None:
+                    _add(leaf, entry)
+                    if not entry.user:
+                        hidden_foreign = True
+                        if counts_as_value:
+                            foreign.update(entry.labels())
         leaf.from_user = whole_user or (values_user and not hidden_foreign)
         if leaf.from_user:
             leaf.labels.add(USER)
+        else:
+            leaf.value_labels = foreign
         return leaf
 
 

@@ -148,6 +148,7 @@ def test_flow_variable_without_a_session_history_is_empty_but_valid() -> None:
     flow = evaluation.flow.provenance().as_flow()
     assert flow["recipient"] == {
         "labels": [],
+        "value_labels": [],
         "tools": [],
         "sources": [],
         "from_user": False,
@@ -157,6 +158,7 @@ def test_flow_variable_without_a_session_history_is_empty_but_valid() -> None:
             {
                 "path": "",
                 "labels": [],
+                "value_labels": [],
                 "tools": [],
                 "from_user": False,
                 "found": False,
