@@ -243,6 +243,8 @@ def _run_lint(args: argparse.Namespace) -> int:
             f"{path}: ok ({len(policy.rules)} rules, {len(policy.tools)} tools, "
             f"{len(policy.tests)} tests, default {policy.default.label}, mode {policy.mode})"
         )
+        for warning in policy.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     return status
 
 

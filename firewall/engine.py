@@ -42,6 +42,7 @@ from firewall.model import (
     trusted,
 )
 from firewall.policy import CompiledRule, CompiledTool, Policy
+from firewall.recipients import message_facts
 from firewall.redact.settings import ner_model_installed
 from firewall.redact.vault import Restoration, VaultStore, restore, scrub
 from firewall.sinks import DecisionSink, MemorySink
@@ -247,14 +248,27 @@ class Firewall:
     ) -> None:
         """Record what a tool returned (already redacted) with its labels.
 
-        The tool's ``output_labels`` from the policy (e.g. ``untrusted``) are added;
+        The tool's ``output_labels`` from the policy (e.g. ``untrusted``, whole or per
+        field) are added, and its ``endorse`` label when the user named what it read;
         ``original`` (the unredacted output) is indexed by digest only, so a value the
         model restores from a placeholder is traced back to this result.
         """
         tool = self.policy.tool(call.name)
-        all_labels = set(labels) | (set(tool.output_labels) if tool is not None else set())
-        self.graphs.get(session).add_result(
-            output, tool=call.name, call_id=call.id, labels=frozenset(all_labels), original=original
+        graph = self.graphs.get(session)
+        all_labels = set(labels)
+        if tool is not None and tool.endorse is not None and call.arguments_valid:
+            named = call.arguments.get(tool.endorse.argument)
+            if named is not None:
+                flow = graph.provenance({"named": named}).arguments["named"]
+                if flow.from_user:
+                    all_labels.add(tool.endorse.label)
+        graph.add_result(
+            output,
+            tool=call.name,
+            call_id=call.id,
+            labels=frozenset(all_labels),
+            original=original,
+            field_labels=tool.field_labels if tool is not None else None,
         )
         self.history.note_event(session, all_labels)
 
@@ -280,7 +294,8 @@ class Firewall:
             facts = scrub(facts, restoration.pairs)
             facts["redaction"] = restoration.facts()
         errors: list[str] = []
-        flow = FlowLookup(self.graphs, session, run.arguments)
+        recipients = tool.recipients if tool is not None else ()
+        flow = FlowLookup(self.graphs, session, run.arguments, recipients)
         history = self.history.view(session, principal.id, self._declared_tools)
         reasons = self._match_rules(run, principal, context, intents, facts, errors, flow, history)
         if restoration is not None:
@@ -337,8 +352,13 @@ class Firewall:
                 error=f"{type(exc).__name__} during redaction",
             )
         try:
+            # A withheld output never reaches the model: only the notice is recorded.
             self.record_result(
-                call, redacted.output, session=session, labels=redacted.labels, original=output
+                call,
+                redacted.output,
+                session=session,
+                labels=redacted.labels,
+                original=None if redacted.withheld else output,
             )
             for sink in self.sinks:  # sinks that log redactions (the audit log) get one record
                 note = getattr(sink, "record_redaction", None)
@@ -415,10 +435,12 @@ class Firewall:
             return _UNKNOWN, {"arguments": {"error": "the arguments are not a JSON object"}}
         if tool is None:
             return _UNKNOWN, {}
-        if not tool.bindings:
-            return tuple(sorted(tool.declared_intents)), {}
-        intents = set(tool.declared_intents)
         facts: dict[str, Any] = {}
+        if tool.recipients:
+            facts["message"] = message_facts(call.arguments, tool.recipients)
+        if not tool.bindings:
+            return tuple(sorted(tool.declared_intents)), facts
+        intents = set(tool.declared_intents)
         for binding in tool.bindings:
             value = call.arguments.get(binding.argument, _MISSING)
             if value is _MISSING:
