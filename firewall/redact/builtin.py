@@ -24,7 +24,9 @@ import tldextract
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+from firewall.redact.patterns import AddressRecognizer
 
 # ``suffix_list_urls=()`` and no cache directory: the bundled snapshot, no network, no disk.
 _OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
@@ -49,15 +51,15 @@ PRIVATE_TLDS = frozenset(
 )
 
 
-class OfflineEmailRecognizer(EmailRecognizer):
-    """Presidio's e-mail recognizer with the public-suffix check done offline.
+class OfflineEmailRecognizer(AddressRecognizer):
+    """E-mail addresses whose domain ends in a public suffix, checked offline.
 
     Addresses on private top-level names (``jane@corp.internal``) are personal data as
     much as public ones, so they count too.
     """
 
     def validate_result(self, pattern_text: str) -> bool:
-        if _OFFLINE_TLD(pattern_text).fqdn != "":
+        if _OFFLINE_TLD(pattern_text.rsplit("@", 1)[-1]).fqdn != "":
             return True
         return pattern_text.rsplit(".", 1)[-1].casefold() in PRIVATE_TLDS
 
@@ -163,4 +165,5 @@ PRESCREENS: dict[str, Callable[[str], bool]] = {
     "IP_ADDRESS": lambda text: ":" in text or _has_digit(text),
     "UUID": lambda text: "-" in text,
     "MAC_ADDRESS": lambda text: ":" in text or "-" in text or "." in text,
+    "DATE_OF_BIRTH": _has_digit,
 }

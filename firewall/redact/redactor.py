@@ -20,8 +20,11 @@ from presidio_anonymizer.entities import OperatorConfig
 
 from firewall.redact.engine import AnalyzerBundle, analyzer_for
 from firewall.redact.entities import is_secret
+from firewall.redact.hints import hint_for_key, hinted_spans, plausible
+from firewall.redact.normalise import normalise
+from firewall.redact.patterns import is_card_number
 from firewall.redact.settings import RedactionSettings
-from firewall.redact.structured import Flattened, Leaf, flatten, key_hint, restore_type
+from firewall.redact.structured import Flattened, Leaf, flatten, restore_type
 from firewall.redact.vault import PLACEHOLDER, SessionVault, VaultStore
 
 #: Overlap between chunks of a long text: longer than any entity but a huge key block,
@@ -98,15 +101,27 @@ class Redactor:
             )
 
     def find(self, text: str) -> list[RecognizerResult]:
-        """Findings in ``text`` under these settings, chunked when it is long."""
+        """Findings in ``text`` under these settings, chunked when it is long.
+
+        Detection reads a normalised copy (full-width digits folded, invisible characters
+        dropped, ``%40`` decoded); findings are spans of the original ``text``.
+        """
+        copy = normalise(text)
+        folded = copy.text
         results: list[RecognizerResult] = []
-        for start, end in chunk_ranges(text, self.settings.chunk_chars, CHUNK_OVERLAP):
+        for start, end in chunk_ranges(folded, self.settings.chunk_chars, CHUNK_OVERLAP):
             for result in self.bundle.analyze(
-                text[start:end], self._entities, score_threshold=self.settings.score_threshold
+                folded[start:end], self._entities, score_threshold=self.settings.score_threshold
             ):
                 result.start += start
                 result.end += start
                 results.append(result)
+        for entity, start, end in hinted_spans(folded):
+            if entity in self._entities:
+                results.append(RecognizerResult(entity, start, end, 1.0))
+        if copy.changed:
+            for result in results:
+                result.start, result.end = copy.span(result.start, result.end)
         return merge_overlaps(results)
 
     # -- internals ------------------------------------------------------------------------
@@ -172,10 +187,16 @@ class Redactor:
                     )
                 index += 1
         for index, leaf in enumerate(flat.leaves):
-            hint = None if leaf.is_key else key_hint(leaf.key)
+            hint = None if leaf.is_key or not leaf.key else hint_for_key(leaf.key)
+            if leaf.kind is not str:
+                # A number is an identifier only when its name or a checksum says so:
+                # amounts, timestamps and ids stay numbers the model can use.
+                per_leaf[index] = [
+                    f for f in per_leaf[index] if f.entity_type == "CREDIT_CARD" and _card(leaf)
+                ]
             if (
                 hint in self._entities
-                and any(ch.isalnum() for ch in leaf.value)
+                and plausible(hint, leaf.value)
                 and not PLACEHOLDER.fullmatch(leaf.value.strip())
                 and not _covers(per_leaf[index], len(leaf.value))
             ):
@@ -269,6 +290,10 @@ def merge_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:
                 RecognizerResult(result.entity_type, result.start, result.end, result.score)
             )
     return sorted(merged, key=lambda r: (r.start, r.end))
+
+
+def _card(leaf: Leaf) -> bool:
+    return leaf.kind is int and is_card_number(leaf.value)
 
 
 def _covers(findings: list[RecognizerResult], length: int) -> bool:
