@@ -124,8 +124,33 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
             for result in super().analyze(text[start:end], entities, nlp_artifacts):
                 result.start += start
                 result.end += start
-                results.append(result)
+                if not not_a_phone(text, result.start, result.end):
+                    results.append(result)
         return EntityRecognizer.remove_duplicates(results)
+
+
+_DECIMAL = re.compile(r"\d{1,6}\.\d{1,6}")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_DATE = re.compile(
+    r"(?:19|20)\d\d([./\-])(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[1-9]|[12]\d|3[01])([./\-])(?:0[1-9]|1[0-2])\2(?:19|20)\d\d"
+    r"|(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01])/(?:19|20)\d\d"
+)
+
+
+def not_a_phone(text: str, start: int, end: int) -> bool:
+    """A phone match that is really a decimal, a date, an IP address or part of a longer
+    token (the fraction of a timestamp, a version, a hash)."""
+    value = text[start:end]
+    if _DECIMAL.fullmatch(value) or _IPV4.fullmatch(value) or _DATE.fullmatch(value):
+        return True
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    if before.isalnum() or after.isalnum() or before == "_" or after == "_":
+        return True
+    if before in ":./" and start > 1 and text[start - 2].isdigit():
+        return True
+    return after in ":./" and end + 1 < len(text) and text[end + 1].isdigit()
 
 
 def digit_windows(text: str, margin: int) -> list[tuple[int, int]]:

@@ -22,7 +22,12 @@ from firewall.redact.builtin import (
 )
 from firewall.redact.entities import NER_ENTITIES
 from firewall.redact.nlp import DEFAULT_MODEL, OfflineNlpEngine
-from firewall.redact.patterns import CardRecognizer, DateOfBirthRecognizer, Ipv6Recognizer
+from firewall.redact.patterns import (
+    CardRecognizer,
+    DateOfBirthRecognizer,
+    Ipv6Recognizer,
+    MailNameRecognizer,
+)
 from firewall.redact.secrets import SecretRecognizer, secret_recognizers
 
 _PRESIDIO_LOGGER = "presidio-analyzer"
@@ -81,6 +86,8 @@ class AnalyzerBundle:
         registry.add_recognizer(CardRecognizer())
         registry.add_recognizer(Ipv6Recognizer())
         registry.add_recognizer(DateOfBirthRecognizer())
+        if ner:
+            registry.add_recognizer(MailNameRecognizer())
         for recognizer in secret_recognizers():
             registry.add_recognizer(recognizer)
         self.registry = registry

@@ -43,6 +43,11 @@ _NEEDS_DIGIT = frozenset(
 _NEEDS_LETTER = frozenset({"PERSON", "LOCATION"})
 
 
+#: Not an entity: the span of a value that is a reference, a count or a time (from the
+#: ``not_personal`` names) or of a table's header line. Weak findings inside are dropped.
+NOT_PERSONAL = "NOT_PERSONAL"
+
+
 @cache
 def _tables() -> tuple[dict[str, str], dict[str, str]]:
     text = resources.files("firewall.redact").joinpath("data/column_hints.yaml").read_text()
@@ -54,6 +59,8 @@ def _tables() -> tuple[dict[str, str], dict[str, str]]:
             for name in names:
                 table[name] = entity
         tables.append(table)
+    for name in data.get("not_personal", ()):
+        tables[0].setdefault(name, NOT_PERSONAL)
     return tables[0], tables[1]
 
 
@@ -81,9 +88,14 @@ def hint_for_key(key: str) -> str | None:
     return None
 
 
+_REFERENCE = re.compile(r"[\w.:+\-]{1,64}")
+
+
 def plausible(entity: str, value: str) -> bool:
     """Whether ``value`` can be an ``entity`` at all (a phone has digits, a name letters)."""
     stripped = value.strip().strip("'\"")
+    if entity == NOT_PERSONAL:
+        return bool(_REFERENCE.fullmatch(stripped)) and "@" not in stripped
     if stripped.lower() in _EMPTY or _PLACEHOLDER.fullmatch(stripped):
         return False
     if len(stripped) > 2 and set(stripped) <= set("*xX#.-_ "):  # masked already: ****, xxxx
@@ -204,6 +216,8 @@ def table_spans(text: str) -> Iterator[tuple[str, int, int]]:
             if columns is None and previous is not None and "|" in previous[1]:
                 columns = _header(previous[1], "|")
                 delimiter = "|"
+                if columns is not None:
+                    yield NOT_PERSONAL, previous[0], previous[0] + len(previous[1])
             continue
         if columns is not None:
             cells = _cells(body, start, delimiter)
@@ -226,6 +240,7 @@ def table_spans(text: str) -> Iterator[tuple[str, int, int]]:
                 header = _header(body, candidate)
                 if header is not None:
                     columns, delimiter = header, candidate
+                    yield NOT_PERSONAL, start, start + len(body)
                     break
         previous = (start, body)
 

@@ -8,6 +8,8 @@
 - ``Ipv6Recognizer``: IPv6 addresses checked by ``ipaddress``, also when a ``:`` follows
   (``2001:db8::1: connection reset``), which Presidio's boundary excludes.
 - ``DateOfBirthRecognizer``: a date announced as a birth date (``born on``, ``DOB``).
+- ``MailNameRecognizer``: the display names in mail headers, which the model reads as
+  a header, not as prose.
 
 Every pattern is linear: bounded repetitions over disjoint character classes, boundaries
 as look-arounds, no nested quantifiers that can match the same text two ways.
@@ -156,4 +158,24 @@ class DateOfBirthRecognizer(PatternRecognizer):
             ],
             supported_language="en",
             global_regex_flags=re.IGNORECASE,
+        )
+
+
+class MailNameRecognizer(PatternRecognizer):
+    """The display name in a mail header (``From: "Jane Roe" <jane@example.com>``)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="PERSON",
+            name="MailNameRecognizer",
+            patterns=[
+                Pattern(
+                    "mail header display name",
+                    r"^(?:From|To|Cc|Bcc|Reply-To|Sender|Delivered-To):[ \t]{0,8}"
+                    r"(?:[^\n]{0,200}?,[ \t]{0,8})?\"?\K[^\"<>\n,@:;]{2,64}?(?=\"?[ \t]{0,4}<)",
+                    0.85,
+                )
+            ],
+            supported_language="en",
+            global_regex_flags=re.MULTILINE | re.IGNORECASE,
         )

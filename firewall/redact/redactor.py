@@ -20,9 +20,10 @@ from presidio_anonymizer.entities import OperatorConfig
 
 from firewall.redact.engine import AnalyzerBundle, analyzer_for
 from firewall.redact.entities import is_secret
-from firewall.redact.hints import hint_for_key, hinted_spans, plausible
+from firewall.redact.hints import NOT_PERSONAL, hint_for_key, hinted_spans, plausible
 from firewall.redact.normalise import normalise
 from firewall.redact.patterns import is_card_number
+from firewall.redact.resolve import WEAK, resolve
 from firewall.redact.settings import RedactionSettings
 from firewall.redact.structured import Flattened, Leaf, flatten, restore_type
 from firewall.redact.vault import PLACEHOLDER, SessionVault, VaultStore
@@ -116,9 +117,13 @@ class Redactor:
                 result.start += start
                 result.end += start
                 results.append(result)
+        named: list[tuple[str, int, int]] = []
         for entity, start, end in hinted_spans(folded):
             if entity in self._entities:
                 results.append(RecognizerResult(entity, start, end, 1.0))
+            if entity in self._entities or entity == NOT_PERSONAL:
+                named.append((entity, start, end))
+        results = resolve(results, folded, named)
         if copy.changed:
             for result in results:
                 result.start, result.end = copy.span(result.start, result.end)
@@ -188,19 +193,23 @@ class Redactor:
                 index += 1
         for index, leaf in enumerate(flat.leaves):
             hint = None if leaf.is_key or not leaf.key else hint_for_key(leaf.key)
+            findings = per_leaf[index]
             if leaf.kind is not str:
                 # A number is an identifier only when its name or a checksum says so:
                 # amounts, timestamps and ids stay numbers the model can use.
-                per_leaf[index] = [
-                    f for f in per_leaf[index] if f.entity_type == "CREDIT_CARD" and _card(leaf)
-                ]
+                findings = [f for f in findings if f.entity_type == "CREDIT_CARD" and _card(leaf)]
+            if hint is None or not plausible(hint, leaf.value):
+                per_leaf[index] = findings
+                continue
+            # The field's name outranks weak guesses of another type about its value.
+            findings = [f for f in findings if f.entity_type == hint or f.entity_type not in WEAK]
             if (
                 hint in self._entities
-                and plausible(hint, leaf.value)
                 and not PLACEHOLDER.fullmatch(leaf.value.strip())
-                and not _covers(per_leaf[index], len(leaf.value))
+                and not _covers(findings, len(leaf.value))
             ):
-                per_leaf[index] = [RecognizerResult(hint, 0, len(leaf.value), 1.0)]
+                findings = [RecognizerResult(hint, 0, len(leaf.value), 1.0)]
+            per_leaf[index] = findings
         return per_leaf
 
     def _replace(
