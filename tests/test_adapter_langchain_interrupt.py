@@ -61,7 +61,7 @@ def test_bulk_delete_pauses_and_runs_once_after_approval(shop: Shop) -> None:
     request = json.loads(json.dumps(pause.value))  # JSON all the way
     assert request["tool"] == "run_sql" and request["arguments"] == {"query": BULK}
     assert request["rules"] == ["sql-bulk-write-needs-approval"]
-    assert "changes every row" in request["messages"][0]
+    assert "change every row" in request["messages"][0]
     assert shop.runs == [] and shop.count("orders") == 2 and fw.memory.decisions == []
 
     done = agent.invoke(Command(resume="approve"), config)
