@@ -270,7 +270,8 @@ class Firewall:
             original=original,
             field_labels=tool.field_labels if tool is not None else None,
         )
-        self.history.note_event(session, all_labels)
+        seen = all_labels | (tool.field_labels.labels() if tool is not None else frozenset())
+        self.history.note_event(session, seen)
 
     def evaluate(
         self,
