@@ -57,9 +57,9 @@ class FirewallMiddleware(AgentMiddleware):
         self._lock = threading.Lock()
         #: Messages already recorded, by id: ``before_agent`` sees the whole thread each run.
         self._recorded: OrderedDict[tuple[str | None, str], None] = OrderedDict()
-        #: Results of calls approved through an interrupt, by (session, task, tool-call id):
+        #: Results of calls approved through an interrupt, by (session, task, tool-call id, call):
         #: if the task runs again the call is not run twice.
-        self._ran: OrderedDict[tuple[str | None, str, str], Result] = OrderedDict()
+        self._ran: OrderedDict[tuple[str | None, str, str, str], Result] = OrderedDict()
 
     @property
     def firewall(self) -> Firewall:
@@ -98,7 +98,7 @@ class FirewallMiddleware(AgentMiddleware):
             return denied_message(call, ruling.decision.message_for_model())
         result = handler(_with_arguments(request, ruling))
         redacted = self._redacted(ruling, result, session)
-        return self._note_ran(request, ruling, session, redacted)
+        return self._note_ran(request, call, ruling, session, redacted)
 
     async def awrap_tool_call(
         self,
@@ -120,7 +120,7 @@ class FirewallMiddleware(AgentMiddleware):
             return denied_message(call, ruling.decision.message_for_model())
         result = await handler(_with_arguments(request, ruling))
         redacted = await asyncio.to_thread(self._redacted, ruling, result, session)
-        return self._note_ran(request, ruling, session, redacted)
+        return self._note_ran(request, call, ruling, session, redacted)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -163,12 +163,13 @@ class FirewallMiddleware(AgentMiddleware):
 
     def _run_key(
         self, request: ToolCallRequest, call: ToolCall, session: str | None
-    ) -> tuple[str | None, str, str] | None:
+    ) -> tuple[str | None, str, str, str] | None:
+        """The model's call in this graph task: a task run again has the same key."""
         info = getattr(request.runtime, "execution_info", None)
         task = getattr(info, "task_id", None)
         if not task or not call.id:
             return None
-        return session, str(task), call.id
+        return session, str(task), call.id, call.fingerprint()
 
     def _already_ran(
         self, request: ToolCallRequest, call: ToolCall, session: str | None
@@ -182,10 +183,15 @@ class FirewallMiddleware(AgentMiddleware):
             return self._ran.get(key)
 
     def _note_ran(
-        self, request: ToolCallRequest, ruling: Ruling, session: str | None, result: Result
+        self,
+        request: ToolCallRequest,
+        call: ToolCall,
+        ruling: Ruling,
+        session: str | None,
+        result: Result,
     ) -> Result:
         if ruling.interrupted:
-            key = self._run_key(request, ruling.call, session)
+            key = self._run_key(request, call, session)
             if key is not None:
                 with self._lock:
                     _remember(self._ran, key, result)
@@ -202,7 +208,7 @@ def _unchecked(call: ToolCall, exc: Exception) -> str:
 def _with_arguments(request: ToolCallRequest, ruling: Ruling) -> ToolCallRequest:
     """The request with the arguments the tool must run with (placeholders restored)."""
     arguments = ruling.arguments
-    if arguments is request.tool_call.get("args"):
+    if arguments == request.tool_call.get("args"):
         return request
     return request.override(tool_call={**request.tool_call, "args": arguments})
 
