@@ -516,3 +516,35 @@ def test_async_approval_uses_an_async_approver(api) -> None:
         return [c.id for c in reply.choices[0].message.tool_calls]
 
     assert asyncio.run(run()) == ["p1"]
+
+
+def test_the_sdks_own_tool_runner_goes_through_the_firewall(api, fw) -> None:
+    from openai.lib.responses_tool_runner import RegisteredFunction, ResponsesToolRunner
+
+    def declared(name: str) -> dict:
+        properties = {key: {"type": "string"} for key in ("query", "to", "body")}
+        schema = {"type": "object", "properties": properties, "additionalProperties": False}
+        return {"type": "function", "name": name, "parameters": schema, "strict": False}
+
+    ran: list[str] = []
+    runner = ResponsesToolRunner(
+        functions=[
+            RegisteredFunction(declared("search_docs"), lambda a: ran.append("search") or CUSTOMER),
+            RegisteredFunction(declared("send_email"), lambda a: ran.append("mail") or "sent"),
+        ]
+    )
+    items = [
+        fc_item("c1", "search_docs", {"query": "maria"}),
+        fc_item("c2", "send_email", EXTERNAL),
+    ]
+    api.state.replies += [
+        Reply(response(*items, id="r1")),
+        Reply(response(text_item("Done."), id="r2")),
+    ]
+    final = runner.run(client_for(api, fw), {"model": "gpt-test", "input": "Find Maria."})
+    assert final.output[0].content[0].text == "Done."
+    assert ran == ["search"]
+    sent = last_body(api)["input"]
+    by_call = {i["call_id"]: i["output"] for i in sent if i.get("type") == "function_call_output"}
+    assert "denied by the firewall" in by_call["c2"]
+    assert EMAIL not in by_call["c1"] and "<EMAIL_ADDRESS_1>" in by_call["c1"]
