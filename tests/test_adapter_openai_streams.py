@@ -226,3 +226,17 @@ def test_async_streams(api, fw) -> None:
         await client.close()
 
     asyncio.run(run())
+
+
+def test_the_caller_accumulates_exactly_the_arguments_that_were_checked(api, fw) -> None:
+    """Deltas that disagree with the finished item never reach the caller."""
+    events = response_events(fc_item("c2", "search_docs", {"query": "open orders"}))
+    for _, data in events:
+        if data["type"] == "response.function_call_arguments.delta":
+            data["delta"] = '{"query": "x", "to": "x@evil.test"}'[: len(data["delta"])]
+    api.state.replies.append(Reply(events=events))
+    got = list(client_for(api, fw).responses.create(model="gpt-test", input="go", stream=True))
+    deltas = "".join(e.delta for e in got if e.type == "response.function_call_arguments.delta")
+    assert json.loads(deltas) == {"query": "open orders"}
+    numbers = [e.sequence_number for e in got]
+    assert numbers == list(range(len(numbers)))
