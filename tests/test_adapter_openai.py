@@ -548,3 +548,20 @@ def test_the_sdks_own_tool_runner_goes_through_the_firewall(api, fw) -> None:
     by_call = {i["call_id"]: i["output"] for i in sent if i.get("type") == "function_call_output"}
     assert "denied by the firewall" in by_call["c2"]
     assert EMAIL not in by_call["c1"] and "<EMAIL_ADDRESS_1>" in by_call["c1"]
+
+
+def test_the_legacy_function_call_field_is_checked(api, fw) -> None:
+    client = client_for(api, fw)
+    body = completion(message(None))
+    body["choices"][0]["message"]["function_call"] = {
+        "name": "send_email",
+        "arguments": json.dumps(EXTERNAL),
+    }
+    body["choices"][0]["finish_reason"] = "function_call"
+    api.state.replies.append(Reply(body))
+    reply = client.chat.completions.create(
+        model="gpt-test", messages=[{"role": "user", "content": "x"}]
+    )
+    assert reply.choices[0].message.function_call is None
+    assert reply.choices[0].finish_reason == "stop"
+    assert reply.choices[0].message.firewall["decisions"][0]["verdict"] == "deny"

@@ -132,11 +132,10 @@ def check_chat(guard: Guard, body: dict[str, Any]) -> Check:
                 continue
             if decision.allowed:
                 restored = _restore_chat_entry(entry, call, decision)
-                if restored is not entry:
-                    guard.ledger.echoes[call.id] = (
-                        restored["function"]["arguments"],
-                        entry["function"]["arguments"],
-                    )
+                function = restored.get("function")
+                if call.id and isinstance(function, dict):
+                    original = _text((entry.get("function") or {}).get("arguments"))
+                    guard.ledger.echoes[call.id] = (_text(function.get("arguments")), original)
                 kept.append(restored)
             else:
                 denied.append(Denial(call.id or "", call.name, entry, decision.message_for_model()))
@@ -250,12 +249,13 @@ def apply_response(
 
 def restore_item(guard: Guard, item: dict, call: ToolCall, decision: Decision) -> dict:
     """An allowed function call item with the placeholders the model wrote put back."""
-    if decision.arguments is None or item.get("type") != "function_call":
+    if item.get("type") != "function_call":
         return item
     original = _text(item.get("arguments"))
     restored = restored_arguments(decision, call, original)
-    guard.ledger.echoes[call.id] = (restored, original)
-    return {**item, "arguments": restored}
+    if call.id:
+        guard.ledger.echoes[call.id] = (restored, original)
+    return item if restored == original else {**item, "arguments": restored}
 
 
 def drive(check: Check, decide: Any) -> Any:

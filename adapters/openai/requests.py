@@ -70,6 +70,10 @@ def _assistant(guard: Guard, message: dict[str, Any]) -> tuple[dict[str, Any], l
                     "function": {**function, "arguments": guard.redact_echo(call_id, arguments)},
                 }
         rewritten.append(entry)
+    legacy = message.get("function_call")
+    if isinstance(legacy, dict) and isinstance(legacy.get("arguments"), str):
+        echoed = guard.redact_echo(None, legacy["arguments"])
+        message["function_call"] = {**legacy, "arguments": echoed}
     denials = _denials_from_note(note)
     if denials is None:
         denials = ledger.chat_denials.get(chat_key(calls, message.get("content"))) or []

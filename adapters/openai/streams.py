@@ -169,7 +169,7 @@ class ChatStream:
                 continue
             if entry.get("type") == "function":
                 restored = restored_arguments(decision, call, entry["function"]["arguments"])
-                if restored != entry["function"]["arguments"]:
+                if call.id:
                     self.guard.ledger.echoes[call.id] = (restored, entry["function"]["arguments"])
                 entry = {**entry, "function": {**entry["function"], "arguments": restored}}
             kept.append(entry)
@@ -306,9 +306,10 @@ class ResponseStream:
         # one delta holding the checked (and restored) arguments or input.
         field = "input" if item.get("type") == "custom_tool_call" else "arguments"
         checked = item.get(field) or ""
-        if field == "arguments" and decision.arguments is not None:
-            checked = restored_arguments(decision, call, item.get("arguments") or "")
-            self.guard.ledger.echoes[call.id] = (checked, item.get("arguments"))
+        if field == "arguments":
+            checked = restored_arguments(decision, call, checked)
+            if call.id:
+                self.guard.ledger.echoes[call.id] = (checked, item.get("arguments") or "")
         sent_delta = False
         for name, data in held["events"]:
             kind = str(data.get("type") or "")
