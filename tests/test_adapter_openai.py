@@ -565,3 +565,13 @@ def test_the_legacy_function_call_field_is_checked(api, fw) -> None:
     assert reply.choices[0].message.function_call is None
     assert reply.choices[0].finish_reason == "stop"
     assert reply.choices[0].message.firewall["decisions"][0]["verdict"] == "deny"
+
+
+def test_firewall_redact_gives_the_session_placeholders_and_records_nothing(fw) -> None:
+    from firewall import ToolCall
+
+    fw.after(ToolCall(name="search_docs", id="r1"), CUSTOMER, session="p1")
+    events = len(fw.graph("p1").nodes())
+    echoed = fw.redact(f'{{"to": "{EMAIL}"}}', session="p1", tool="send_email")
+    assert echoed.output == '{"to": "<EMAIL_ADDRESS_1>"}'
+    assert len(fw.graph("p1").nodes()) == events
