@@ -7,6 +7,7 @@ an index gap or an inconsistent finish would fail here as it would for a user.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 
@@ -240,3 +241,53 @@ def test_the_caller_accumulates_exactly_the_arguments_that_were_checked(api, fw)
     assert json.loads(deltas) == {"query": "open orders"}
     numbers = [e.sequence_number for e in got]
     assert numbers == list(range(len(numbers)))
+
+
+def test_events_survive_any_split_of_the_byte_stream() -> None:
+    """A server may cut its stream anywhere, and may end lines with CRLF."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from adapters.openai.streams import Events, parse
+
+    blocks = [
+        b'event: response.created\r\ndata: {"a": 1}',
+        b'data: {"b": "two\\nlines"}',
+        b"data: [DONE]",
+    ]
+    raw = b"\r\n\r\n".join(blocks) + b"\r\n\r\n"
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.integers(min_value=0, max_value=len(raw)), max_size=12))
+    def check(cuts: list[int]) -> None:
+        events, got = Events(), []
+        edges = [0, *sorted(cuts), len(raw)]
+        for start, end in itertools.pairwise(edges):
+            got += events.feed(raw[start:end])
+        got += events.end()
+        assert [parse(b) for b in got] == [
+            ("response.created", '{"a": 1}'),
+            (None, '{"b": "two\\nlines"}'),
+            (None, "[DONE]"),
+        ]
+
+    check()
+
+
+def test_sessions_do_not_share_placeholders_through_the_client(api, fw) -> None:
+    client = client_for(api, fw)
+    other = client.with_session("s2")
+    record = "Maria, email maria.lopez@example.com"
+    api.state.replies += [Reply(events=chunks("ok")), Reply(events=chunks("ok"))]
+    assistant = {
+        "role": "assistant",
+        "tool_calls": [function_call("c1", "search_docs", {"query": "m"})],
+    }
+    tool = {"role": "tool", "tool_call_id": "c1", "content": record}
+    list(client.chat.completions.create(model="gpt-test", messages=[assistant, tool], stream=True))
+    mail = function_call("c2", "send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "hi"})
+    api.state.replies.append(Reply(events=chunks("", [mail])))
+    got = list(other.chat.completions.create(**ASK, stream=True))
+    calls = [t for c in got if c.choices for t in c.choices[0].delta.tool_calls or ()]
+    # In s2 the placeholder stands for nothing: it is not turned into s1's address.
+    assert all("maria.lopez" not in (t.function.arguments or "") for t in calls)
