@@ -575,3 +575,22 @@ def test_firewall_redact_gives_the_session_placeholders_and_records_nothing(fw) 
     echoed = fw.redact(f'{{"to": "{EMAIL}"}}', session="p1", tool="send_email")
     assert echoed.output == '{"to": "<EMAIL_ADDRESS_1>"}'
     assert len(fw.graph("p1").nodes()) == events
+
+
+def test_an_mcp_approval_request_is_answered_by_the_firewall(api, fw) -> None:
+    client = client_for(api, fw)
+    request = {
+        "type": "mcp_approval_request",
+        "id": "mcpr_1",
+        "server_label": "crm",
+        "name": "send_email",
+        "arguments": json.dumps(EXTERNAL),
+    }
+    api.state.replies += [Reply(response(request, id="resp_M")), Reply(response(text_item("ok")))]
+    reply = client.responses.create(model="gpt-test", input="mail the list")
+    assert reply.output == []
+    client.responses.create(model="gpt-test", previous_response_id=reply.id, input=[])
+    (answer,) = last_body(api)["input"]
+    assert answer["type"] == "mcp_approval_response" and answer["approve"] is False
+    assert answer["approval_request_id"] == "mcpr_1"
+    assert "only mail addresses at example.com" in answer["reason"]

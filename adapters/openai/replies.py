@@ -66,6 +66,11 @@ def item_call(item: dict[str, Any]) -> ToolCall | None:
         return ToolCall.from_json(
             str(item.get("name") or ""), _text(item.get("arguments")), id=call_id
         )
+    if kind == "mcp_approval_request":
+        # The API asks whether it may run an MCP tool: the firewall answers first.
+        return ToolCall.from_json(
+            str(item.get("name") or ""), _text(item.get("arguments")), id=item.get("id")
+        )
     if kind == "custom_tool_call":
         return ToolCall(
             name=str(item.get("name") or ""),

@@ -114,9 +114,10 @@ def responses_request(guard: Guard, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(items, list):
         return body
     answered = {
-        i.get("call_id")
+        i.get("call_id") or i.get("approval_request_id")
         for i in items
-        if isinstance(i, dict) and str(i.get("type", "")).endswith("_output")
+        if isinstance(i, dict)
+        and (str(i.get("type", "")).endswith("_output") or i.get("type") == "mcp_approval_response")
     }
     # The previous response (kept by the API) holds the denied calls: they are answered first.
     out: list[Any] = [_denial_output(d) for d in owed if d.call_id not in answered]
@@ -167,6 +168,13 @@ def _input_item(guard: Guard, item: dict[str, Any]) -> dict[str, Any]:
 
 def _denial_output(denial: Denial) -> dict[str, Any]:
     kind = denial.raw.get("type")
+    if kind == "mcp_approval_request":
+        return {
+            "type": "mcp_approval_response",
+            "approval_request_id": denial.call_id,
+            "approve": False,
+            "reason": denial.message,
+        }
     output_type = (
         "custom_tool_call_output" if kind == "custom_tool_call" else "function_call_output"
     )
