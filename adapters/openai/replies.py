@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.openai.guard import Denial, Guard, restored_arguments, summary
-from firewall import Decision, ToolCall
+from firewall import Decision, FirewallError, ToolCall
 
 #: Output items the client itself carries out (the API only proposes them): each is checked.
 #: Items the API runs itself (web search, file search, code interpreter, its own MCP calls)
@@ -111,6 +111,8 @@ def check_chat(guard: Guard, body: dict[str, Any]) -> Check:
         if not isinstance(message, dict):
             continue
         for entry in message.get("tool_calls") or ():
+            if not isinstance(entry, dict):
+                raise FirewallError("a tool call in the reply cannot be read; it was not passed on")
             proposed.append((choice, entry, chat_call(entry)))
         legacy = message.get("function_call")
         if isinstance(legacy, dict):

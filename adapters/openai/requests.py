@@ -12,6 +12,7 @@ from typing import Any
 
 from adapters.openai.guard import Denial, Guard
 from adapters.openai.replies import chat_key
+from firewall import FirewallError
 
 _NOTICE = "[firewall] This part of the tool output was withheld: only text can be checked."
 
@@ -29,8 +30,7 @@ def chat_request(guard: Guard, body: dict[str, Any]) -> dict[str, Any]:
     out: list[Any] = []
     for message in messages:
         if not isinstance(message, dict):
-            out.append(message)
-            continue
+            message = _as_dict(message)
         role = message.get("role")
         if role == "assistant":
             message, denials = _assistant(guard, message)
@@ -125,8 +125,7 @@ def responses_request(guard: Guard, body: dict[str, Any]) -> dict[str, Any]:
     last_of: dict[str, int] = {}
     for item in items:
         if not isinstance(item, dict):
-            out.append(item)
-            continue
+            item = _as_dict(item)
         out.append(_input_item(guard, item))
         response_id = ledger.item_response.get(item.get("id"))
         if response_id is not None:
@@ -200,6 +199,14 @@ def _redact_content(guard: Guard, call_id: Any, content: Any) -> Any:
     if content is None:
         return content
     return guard.redact_output(call_id, str(content))
+
+
+def _as_dict(message: Any) -> dict[str, Any]:
+    """A message the SDK did not turn into a dict: as one, or an error (never unredacted)."""
+    dump = getattr(message, "model_dump", None)
+    if callable(dump):
+        return dump(exclude_none=True)
+    raise FirewallError(f"a message of type {type(message).__name__} cannot be checked")
 
 
 def _plain(content: Any) -> str:
