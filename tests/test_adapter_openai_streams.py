@@ -291,3 +291,20 @@ def test_sessions_do_not_share_placeholders_through_the_client(api, fw) -> None:
     calls = [t for c in got if c.choices for t in c.choices[0].delta.tool_calls or ()]
     # In s2 the placeholder stands for nothing: it is not turned into s1's address.
     assert all("maria.lopez" not in (t.function.arguments or "") for t in calls)
+
+
+def test_each_choice_of_a_stream_is_held_and_finished_on_its_own(api, fw) -> None:
+    first = chunks("A.", [CALLS[0]], usage=False)[:-1]  # choice 0 proposes the denied mail
+    second = chunks("B.", [CALLS[1]], usage=False)[:-1]  # choice 1 the allowed search
+    for _, data in second:
+        data["choices"][0]["index"] = 1
+    pairs = itertools.zip_longest(first, second)
+    events = [e for pair in pairs for e in pair if e is not None] + [(None, "[DONE]")]
+    api.state.replies.append(Reply(events=events))
+    with client_for(api, fw).chat.completions.stream(**ASK, n=2) as stream:
+        final = stream.get_final_completion()
+    one, two = final.choices
+    assert one.message.content == "A." and not one.message.tool_calls
+    assert one.finish_reason == "stop"
+    assert two.message.content == "B." and [c.id for c in two.message.tool_calls] == ["c2"]
+    assert two.finish_reason == "tool_calls"
