@@ -308,3 +308,29 @@ def test_each_choice_of_a_stream_is_held_and_finished_on_its_own(api, fw) -> Non
     assert one.finish_reason == "stop"
     assert two.message.content == "B." and [c.id for c in two.message.tool_calls] == ["c2"]
     assert two.finish_reason == "tool_calls"
+
+
+def test_a_stream_waits_for_the_approver_and_releases_what_it_approved(api) -> None:
+    from firewall import CallbackApprover, Principal
+
+    asked = []
+    fw = Firewall(
+        load_policy(POLICIES / "default.yaml"),
+        approver=CallbackApprover(lambda r: asked.append(r.call.arguments["amount"]) or True),
+    )
+    client = OpenAI(
+        firewall=fw, api_key="t", base_url=api.url, principal=Principal(id="b", roles=("finance",))
+    )
+    pay = function_call("p1", "send_money", {"to": "acme", "amount": 40})
+    api.state.replies.append(Reply(events=chunks("Paying.", [pay])))
+    with client.chat.completions.stream(**ASK) as stream:
+        final = stream.get_final_completion()
+    assert asked == [40]
+    (call,) = final.choices[0].message.tool_calls
+    assert call.id == "p1" and json.loads(call.function.arguments)["amount"] == 40
+    assert final.choices[0].message.firewall["decisions"][0]["approved_by"] == "callback"
+
+
+def test_the_client_needs_a_firewall() -> None:
+    with pytest.raises(TypeError, match="firewall"):
+        OpenAI(firewall=None, api_key="t")
