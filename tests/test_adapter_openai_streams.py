@@ -334,3 +334,17 @@ def test_a_stream_waits_for_the_approver_and_releases_what_it_approved(api) -> N
 def test_the_client_needs_a_firewall() -> None:
     with pytest.raises(TypeError, match="firewall"):
         OpenAI(firewall=None, api_key="t")
+
+
+def test_raw_stream_lines_hold_no_denied_call(api, fw) -> None:
+    api.state.replies.append(Reply(events=chunks("Sure.", CALLS)))
+    create = client_for(api, fw).chat.completions.with_streaming_response.create
+    with create(**ASK, stream=True) as response:
+        lines = [line for line in response.iter_lines() if line.startswith("data: {")]
+    names = [
+        call["function"]["name"]
+        for line in lines
+        for choice in json.loads(line[6:])["choices"]
+        for call in choice["delta"].get("tool_calls") or ()
+    ]
+    assert names == ["search_docs"]
