@@ -516,3 +516,81 @@ def test_async_approval_uses_an_async_approver(api) -> None:
         return [c.id for c in reply.choices[0].message.tool_calls]
 
     assert asyncio.run(run()) == ["p1"]
+
+
+def test_the_sdks_own_tool_runner_goes_through_the_firewall(api, fw) -> None:
+    from openai.lib.responses_tool_runner import RegisteredFunction, ResponsesToolRunner
+
+    def declared(name: str) -> dict:
+        properties = {key: {"type": "string"} for key in ("query", "to", "body")}
+        schema = {"type": "object", "properties": properties, "additionalProperties": False}
+        return {"type": "function", "name": name, "parameters": schema, "strict": False}
+
+    ran: list[str] = []
+    runner = ResponsesToolRunner(
+        functions=[
+            RegisteredFunction(declared("search_docs"), lambda a: ran.append("search") or CUSTOMER),
+            RegisteredFunction(declared("send_email"), lambda a: ran.append("mail") or "sent"),
+        ]
+    )
+    items = [
+        fc_item("c1", "search_docs", {"query": "maria"}),
+        fc_item("c2", "send_email", EXTERNAL),
+    ]
+    api.state.replies += [
+        Reply(response(*items, id="r1")),
+        Reply(response(text_item("Done."), id="r2")),
+    ]
+    final = runner.run(client_for(api, fw), {"model": "gpt-test", "input": "Find Maria."})
+    assert final.output[0].content[0].text == "Done."
+    assert ran == ["search"]
+    sent = last_body(api)["input"]
+    by_call = {i["call_id"]: i["output"] for i in sent if i.get("type") == "function_call_output"}
+    assert "denied by the firewall" in by_call["c2"]
+    assert EMAIL not in by_call["c1"] and "<EMAIL_ADDRESS_1>" in by_call["c1"]
+
+
+def test_the_legacy_function_call_field_is_checked(api, fw) -> None:
+    client = client_for(api, fw)
+    body = completion(message(None))
+    body["choices"][0]["message"]["function_call"] = {
+        "name": "send_email",
+        "arguments": json.dumps(EXTERNAL),
+    }
+    body["choices"][0]["finish_reason"] = "function_call"
+    api.state.replies.append(Reply(body))
+    reply = client.chat.completions.create(
+        model="gpt-test", messages=[{"role": "user", "content": "x"}]
+    )
+    assert reply.choices[0].message.function_call is None
+    assert reply.choices[0].finish_reason == "stop"
+    assert reply.choices[0].message.firewall["decisions"][0]["verdict"] == "deny"
+
+
+def test_firewall_redact_gives_the_session_placeholders_and_records_nothing(fw) -> None:
+    from firewall import ToolCall
+
+    fw.after(ToolCall(name="search_docs", id="r1"), CUSTOMER, session="p1")
+    events = len(fw.graph("p1").nodes())
+    echoed = fw.redact(f'{{"to": "{EMAIL}"}}', session="p1", tool="send_email")
+    assert echoed.output == '{"to": "<EMAIL_ADDRESS_1>"}'
+    assert len(fw.graph("p1").nodes()) == events
+
+
+def test_an_mcp_approval_request_is_answered_by_the_firewall(api, fw) -> None:
+    client = client_for(api, fw)
+    request = {
+        "type": "mcp_approval_request",
+        "id": "mcpr_1",
+        "server_label": "crm",
+        "name": "send_email",
+        "arguments": json.dumps(EXTERNAL),
+    }
+    api.state.replies += [Reply(response(request, id="resp_M")), Reply(response(text_item("ok")))]
+    reply = client.responses.create(model="gpt-test", input="mail the list")
+    assert reply.output == []
+    client.responses.create(model="gpt-test", previous_response_id=reply.id, input=[])
+    (answer,) = last_body(api)["input"]
+    assert answer["type"] == "mcp_approval_response" and answer["approve"] is False
+    assert answer["approval_request_id"] == "mcpr_1"
+    assert "only mail addresses at example.com" in answer["reason"]

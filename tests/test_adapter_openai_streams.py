@@ -7,6 +7,7 @@ an index gap or an inconsistent finish would fail here as it would for a user.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 
@@ -226,3 +227,124 @@ def test_async_streams(api, fw) -> None:
         await client.close()
 
     asyncio.run(run())
+
+
+def test_the_caller_accumulates_exactly_the_arguments_that_were_checked(api, fw) -> None:
+    """Deltas that disagree with the finished item never reach the caller."""
+    events = response_events(fc_item("c2", "search_docs", {"query": "open orders"}))
+    for _, data in events:
+        if data["type"] == "response.function_call_arguments.delta":
+            data["delta"] = '{"query": "x", "to": "x@evil.test"}'[: len(data["delta"])]
+    api.state.replies.append(Reply(events=events))
+    got = list(client_for(api, fw).responses.create(model="gpt-test", input="go", stream=True))
+    deltas = "".join(e.delta for e in got if e.type == "response.function_call_arguments.delta")
+    assert json.loads(deltas) == {"query": "open orders"}
+    numbers = [e.sequence_number for e in got]
+    assert numbers == list(range(len(numbers)))
+
+
+def test_events_survive_any_split_of_the_byte_stream() -> None:
+    """A server may cut its stream anywhere, and may end lines with CRLF."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from adapters.openai.streams import Events, parse
+
+    blocks = [
+        b'event: response.created\r\ndata: {"a": 1}',
+        b'data: {"b": "two\\nlines"}',
+        b"data: [DONE]",
+    ]
+    raw = b"\r\n\r\n".join(blocks) + b"\r\n\r\n"
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.integers(min_value=0, max_value=len(raw)), max_size=12))
+    def check(cuts: list[int]) -> None:
+        events, got = Events(), []
+        edges = [0, *sorted(cuts), len(raw)]
+        for start, end in itertools.pairwise(edges):
+            got += events.feed(raw[start:end])
+        got += events.end()
+        assert [parse(b) for b in got] == [
+            ("response.created", '{"a": 1}'),
+            (None, '{"b": "two\\nlines"}'),
+            (None, "[DONE]"),
+        ]
+
+    check()
+
+
+def test_sessions_do_not_share_placeholders_through_the_client(api, fw) -> None:
+    client = client_for(api, fw)
+    other = client.with_session("s2")
+    record = "Maria, email maria.lopez@example.com"
+    api.state.replies += [Reply(events=chunks("ok")), Reply(events=chunks("ok"))]
+    assistant = {
+        "role": "assistant",
+        "tool_calls": [function_call("c1", "search_docs", {"query": "m"})],
+    }
+    tool = {"role": "tool", "tool_call_id": "c1", "content": record}
+    list(client.chat.completions.create(model="gpt-test", messages=[assistant, tool], stream=True))
+    mail = function_call("c2", "send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "hi"})
+    api.state.replies.append(Reply(events=chunks("", [mail])))
+    got = list(other.chat.completions.create(**ASK, stream=True))
+    calls = [t for c in got if c.choices for t in c.choices[0].delta.tool_calls or ()]
+    # In s2 the placeholder stands for nothing: it is not turned into s1's address.
+    assert all("maria.lopez" not in (t.function.arguments or "") for t in calls)
+
+
+def test_each_choice_of_a_stream_is_held_and_finished_on_its_own(api, fw) -> None:
+    first = chunks("A.", [CALLS[0]], usage=False)[:-1]  # choice 0 proposes the denied mail
+    second = chunks("B.", [CALLS[1]], usage=False)[:-1]  # choice 1 the allowed search
+    for _, data in second:
+        data["choices"][0]["index"] = 1
+    pairs = itertools.zip_longest(first, second)
+    events = [e for pair in pairs for e in pair if e is not None] + [(None, "[DONE]")]
+    api.state.replies.append(Reply(events=events))
+    with client_for(api, fw).chat.completions.stream(**ASK, n=2) as stream:
+        final = stream.get_final_completion()
+    one, two = final.choices
+    assert one.message.content == "A." and not one.message.tool_calls
+    assert one.finish_reason == "stop"
+    assert two.message.content == "B." and [c.id for c in two.message.tool_calls] == ["c2"]
+    assert two.finish_reason == "tool_calls"
+
+
+def test_a_stream_waits_for_the_approver_and_releases_what_it_approved(api) -> None:
+    from firewall import CallbackApprover, Principal
+
+    asked = []
+    fw = Firewall(
+        load_policy(POLICIES / "default.yaml"),
+        approver=CallbackApprover(lambda r: asked.append(r.call.arguments["amount"]) or True),
+    )
+    client = OpenAI(
+        firewall=fw, api_key="t", base_url=api.url, principal=Principal(id="b", roles=("finance",))
+    )
+    pay = function_call("p1", "send_money", {"to": "acme", "amount": 40})
+    api.state.replies.append(Reply(events=chunks("Paying.", [pay])))
+    with client.chat.completions.stream(**ASK) as stream:
+        final = stream.get_final_completion()
+    assert asked == [40]
+    (call,) = final.choices[0].message.tool_calls
+    assert call.id == "p1" and json.loads(call.function.arguments)["amount"] == 40
+    assert final.choices[0].message.firewall["decisions"][0]["approved_by"] == "callback"
+
+
+def test_the_client_needs_a_firewall() -> None:
+    with pytest.raises(TypeError, match="firewall"):
+        OpenAI(firewall=None, api_key="t")
+
+
+def test_raw_stream_lines_hold_no_denied_call(api, fw) -> None:
+    api.state.replies.append(Reply(events=chunks("Sure.", CALLS)))
+    create = client_for(api, fw).chat.completions.with_streaming_response.create
+    with create(**ASK, stream=True) as response:
+        lines = [line for line in response.iter_lines() if line.startswith("data: {")]
+    names = [
+        call["function"]["name"]
+        for line in lines
+        for choice in json.loads(line[6:])["choices"]
+        for call in choice["delta"].get("tool_calls") or ()
+    ]
+    assert names == ["search_docs"]

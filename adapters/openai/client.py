@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,7 @@ import openai
 from openai._models import FinalRequestOptions
 
 from adapters.openai.guard import Guard
-from adapters.openai.hook import aincoming, incoming, outgoing
+from adapters.openai.hook import aincoming, endpoint, incoming, outgoing
 from firewall import Firewall, Principal
 
 
@@ -123,9 +124,10 @@ class AsyncOpenAI(openai.AsyncOpenAI):
         stream: bool = False,
         stream_cls: Any = None,
     ) -> Any:
-        return await super().request(
-            cast_to, outgoing(self._guard, options), stream=stream, stream_cls=stream_cls
-        )
+        # Redacting tool outputs is blocking work (Presidio): kept off the event loop.
+        if options.method.upper() == "POST" and endpoint("POST", options.url) is not None:
+            options = await asyncio.to_thread(outgoing, self._guard, options)
+        return await super().request(cast_to, options, stream=stream, stream_cls=stream_cls)
 
     async def _send_request(
         self, request: httpx2.Request, *, stream: bool, **kwargs: Any

@@ -1,7 +1,7 @@
 """What the drop-in client knows: the firewall, who asks, and what each session has seen.
 
 The client hands every proposed call to ``Guard.decide`` and every outgoing request body to
-``firewall.adapters.openai.outgoing``; the guard keeps, per session, what the model must be
+``adapters.openai.hook.outgoing``; the guard keeps, per session, what the model must be
 told on its next turn (denied calls and their reasons) and what was already redacted, so a
 history that is re-sent on every request is not analysed again.
 """

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.openai.guard import Denial, Guard, restored_arguments, summary
-from firewall import Decision, ToolCall
+from firewall import Decision, FirewallError, ToolCall
 
 #: Output items the client itself carries out (the API only proposes them): each is checked.
 #: Items the API runs itself (web search, file search, code interpreter, its own MCP calls)
@@ -66,6 +66,11 @@ def item_call(item: dict[str, Any]) -> ToolCall | None:
         return ToolCall.from_json(
             str(item.get("name") or ""), _text(item.get("arguments")), id=call_id
         )
+    if kind == "mcp_approval_request":
+        # The API asks whether it may run an MCP tool: the firewall answers first.
+        return ToolCall.from_json(
+            str(item.get("name") or ""), _text(item.get("arguments")), id=item.get("id")
+        )
     if kind == "custom_tool_call":
         return ToolCall(
             name=str(item.get("name") or ""),
@@ -106,6 +111,8 @@ def check_chat(guard: Guard, body: dict[str, Any]) -> Check:
         if not isinstance(message, dict):
             continue
         for entry in message.get("tool_calls") or ():
+            if not isinstance(entry, dict):
+                raise FirewallError("a tool call in the reply cannot be read; it was not passed on")
             proposed.append((choice, entry, chat_call(entry)))
         legacy = message.get("function_call")
         if isinstance(legacy, dict):
@@ -132,11 +139,10 @@ def check_chat(guard: Guard, body: dict[str, Any]) -> Check:
                 continue
             if decision.allowed:
                 restored = _restore_chat_entry(entry, call, decision)
-                if restored is not entry:
-                    guard.ledger.echoes[call.id] = (
-                        restored["function"]["arguments"],
-                        entry["function"]["arguments"],
-                    )
+                function = restored.get("function")
+                if call.id and isinstance(function, dict):
+                    original = _text((entry.get("function") or {}).get("arguments"))
+                    guard.ledger.echoes[call.id] = (_text(function.get("arguments")), original)
                 kept.append(restored)
             else:
                 denied.append(Denial(call.id or "", call.name, entry, decision.message_for_model()))
@@ -250,12 +256,13 @@ def apply_response(
 
 def restore_item(guard: Guard, item: dict, call: ToolCall, decision: Decision) -> dict:
     """An allowed function call item with the placeholders the model wrote put back."""
-    if decision.arguments is None or item.get("type") != "function_call":
+    if item.get("type") != "function_call":
         return item
     original = _text(item.get("arguments"))
     restored = restored_arguments(decision, call, original)
-    guard.ledger.echoes[call.id] = (restored, original)
-    return {**item, "arguments": restored}
+    if call.id:
+        guard.ledger.echoes[call.id] = (restored, original)
+    return item if restored == original else {**item, "arguments": restored}
 
 
 def drive(check: Check, decide: Any) -> Any:

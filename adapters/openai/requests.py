@@ -12,6 +12,7 @@ from typing import Any
 
 from adapters.openai.guard import Denial, Guard
 from adapters.openai.replies import chat_key
+from firewall import FirewallError
 
 _NOTICE = "[firewall] This part of the tool output was withheld: only text can be checked."
 
@@ -29,8 +30,7 @@ def chat_request(guard: Guard, body: dict[str, Any]) -> dict[str, Any]:
     out: list[Any] = []
     for message in messages:
         if not isinstance(message, dict):
-            out.append(message)
-            continue
+            message = _as_dict(message)
         role = message.get("role")
         if role == "assistant":
             message, denials = _assistant(guard, message)
@@ -70,6 +70,10 @@ def _assistant(guard: Guard, message: dict[str, Any]) -> tuple[dict[str, Any], l
                     "function": {**function, "arguments": guard.redact_echo(call_id, arguments)},
                 }
         rewritten.append(entry)
+    legacy = message.get("function_call")
+    if isinstance(legacy, dict) and isinstance(legacy.get("arguments"), str):
+        echoed = guard.redact_echo(None, legacy["arguments"])
+        message["function_call"] = {**legacy, "arguments": echoed}
     denials = _denials_from_note(note)
     if denials is None:
         denials = ledger.chat_denials.get(chat_key(calls, message.get("content"))) or []
@@ -110,9 +114,10 @@ def responses_request(guard: Guard, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(items, list):
         return body
     answered = {
-        i.get("call_id")
+        i.get("call_id") or i.get("approval_request_id")
         for i in items
-        if isinstance(i, dict) and str(i.get("type", "")).endswith("_output")
+        if isinstance(i, dict)
+        and (str(i.get("type", "")).endswith("_output") or i.get("type") == "mcp_approval_response")
     }
     # The previous response (kept by the API) holds the denied calls: they are answered first.
     out: list[Any] = [_denial_output(d) for d in owed if d.call_id not in answered]
@@ -120,8 +125,7 @@ def responses_request(guard: Guard, body: dict[str, Any]) -> dict[str, Any]:
     last_of: dict[str, int] = {}
     for item in items:
         if not isinstance(item, dict):
-            out.append(item)
-            continue
+            item = _as_dict(item)
         out.append(_input_item(guard, item))
         response_id = ledger.item_response.get(item.get("id"))
         if response_id is not None:
@@ -163,6 +167,13 @@ def _input_item(guard: Guard, item: dict[str, Any]) -> dict[str, Any]:
 
 def _denial_output(denial: Denial) -> dict[str, Any]:
     kind = denial.raw.get("type")
+    if kind == "mcp_approval_request":
+        return {
+            "type": "mcp_approval_response",
+            "approval_request_id": denial.call_id,
+            "approve": False,
+            "reason": denial.message,
+        }
     output_type = (
         "custom_tool_call_output" if kind == "custom_tool_call" else "function_call_output"
     )
@@ -188,6 +199,14 @@ def _redact_content(guard: Guard, call_id: Any, content: Any) -> Any:
     if content is None:
         return content
     return guard.redact_output(call_id, str(content))
+
+
+def _as_dict(message: Any) -> dict[str, Any]:
+    """A message the SDK did not turn into a dict: as one, or an error (never unredacted)."""
+    dump = getattr(message, "model_dump", None)
+    if callable(dump):
+        return dump(exclude_none=True)
+    raise FirewallError(f"a message of type {type(message).__name__} cannot be checked")
 
 
 def _plain(content: Any) -> str:

@@ -169,7 +169,7 @@ class ChatStream:
                 continue
             if entry.get("type") == "function":
                 restored = restored_arguments(decision, call, entry["function"]["arguments"])
-                if restored != entry["function"]["arguments"]:
+                if call.id:
                     self.guard.ledger.echoes[call.id] = (restored, entry["function"]["arguments"])
                 entry = {**entry, "function": {**entry["function"], "arguments": restored}}
             kept.append(entry)
@@ -249,18 +249,20 @@ class ResponseStream:
         kind = data.get("type") or name
         index = data.get("output_index")
         item = data.get("item")
+        held = self._held(index, data.get("item_id"))
         if kind == "response.output_item.added" and isinstance(item, dict) and item_call(item):
-            self.queue.append({"index": index, "events": [(name, data)], "decision": None})
-        elif isinstance(index, int) and (held := self._held(index)) is not None:
+            if not isinstance(index, int):
+                raise FirewallError("a proposed call in the stream has no output index")
+            entry = {"index": index, "id": item.get("id"), "events": [(name, data)]}
+            self.queue.append({**entry, "decision": None})
+        elif held is not None:
             held["events"].append((name, data))
-            if kind == "response.output_item.done" and isinstance(item, dict):
-                call = item_call(item)
+            if kind == "response.output_item.done":
+                call = item_call(item) if isinstance(item, dict) else None
                 if call is None:
                     raise FirewallError("a held output item changed its kind")
                 (decision,) = yield Ask([call])
-                held["decision"] = decision
-                held["call"] = call
-                held["item"] = item
+                held.update(decision=decision, call=call, item=item)
         else:
             self.queue.append((name, data))
         yield from self._flush()
@@ -270,9 +272,14 @@ class ResponseStream:
         self.queue = [e for e in self.queue if not isinstance(e, dict) or e["decision"]]
         yield from self._flush()
 
-    def _held(self, index: int) -> dict[str, Any] | None:
+    def _held(self, index: Any, item_id: Any) -> dict[str, Any] | None:
+        """The undecided item an event belongs to (by output index or item id)."""
         for entry in self.queue:
-            if isinstance(entry, dict) and entry["index"] == index and entry["decision"] is None:
+            if not isinstance(entry, dict) or entry["decision"] is not None:
+                continue
+            if (isinstance(index, int) and entry["index"] == index) or (
+                item_id is not None and entry["id"] == item_id
+            ):
                 return entry
         return None
 
@@ -295,24 +302,27 @@ class ResponseStream:
             self.denied_indexes.append(held["index"])
             self.rewrite = True
             return
-        restored = None
-        if decision.arguments is not None and item.get("type") == "function_call":
-            restored = restored_arguments(decision, call, item.get("arguments") or "")
-            self.guard.ledger.echoes[call.id] = (restored, item.get("arguments"))
+        # What the caller accumulates is exactly what was checked: the deltas are replaced by
+        # one delta holding the checked (and restored) arguments or input.
+        field = "input" if item.get("type") == "custom_tool_call" else "arguments"
+        checked = item.get(field) or ""
+        if field == "arguments":
+            checked = restored_arguments(decision, call, checked)
+            if call.id:
+                self.guard.ledger.echoes[call.id] = (checked, item.get("arguments") or "")
         sent_delta = False
         for name, data in held["events"]:
-            kind = data.get("type")
-            if restored is not None:
-                if kind == "response.function_call_arguments.delta":
-                    if sent_delta:
-                        continue
-                    data = {**data, "delta": restored}
-                    sent_delta = True
-                elif kind == "response.function_call_arguments.done":
-                    data = {**data, "arguments": restored}
-                elif kind == "response.output_item.done":
-                    data = {**data, "item": {**data["item"], "arguments": restored}}
-                self.rewrite = True
+            kind = str(data.get("type") or "")
+            if kind.endswith(".delta"):
+                if sent_delta:
+                    self.rewrite = True  # sequence numbers close the gap
+                    continue
+                data = {**data, "delta": checked}
+                sent_delta = True
+            elif kind.endswith(".done") and field in data:
+                data = {**data, field: checked}
+            elif kind == "response.output_item.done":
+                data = {**data, "item": {**data["item"], field: checked}}
             yield self._emit(name, data)
 
     def _emit(self, name: str | None, data: dict[str, Any]) -> bytes:
@@ -351,7 +361,7 @@ class ResponseStream:
             if call is None:
                 continue
             found = by_call.get(call.id)
-            if found is None:
+            if found is None or found[1].fingerprint() != call.fingerprint():
                 raise FirewallError("the completed response holds a call that was never checked")
             decided.append(((item, call), found[2]))
         apply_response(self.guard, response, decided)
