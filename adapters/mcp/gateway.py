@@ -376,7 +376,9 @@ class _Downstream:
         if not session.can_send_request:
             return types.ErrorData(
                 code=types.INVALID_REQUEST,
-                message="the client's connection cannot carry requests from the server",
+                message=f"the server asked the client ({request.method}) during the call, and "
+                "the client's connection (protocol 2026-07-28) cannot carry requests from the "
+                "server",
             )
         if isinstance(request, types.CreateMessageRequest):
             wants_tools = request.params.tools is not None or request.params.tool_choice is not None
