@@ -25,7 +25,13 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.message import ServerMessageMetadata
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from adapters.mcp.approval import APPROVAL_KEY, APPROVAL_SCHEMA, ClientChannel, RoundSigner, asking
+from adapters.mcp.approval import (
+    RoundSigner,
+    approval_round,
+    asking,
+    client_channel,
+    without_approval,
+)
 from adapters.mcp.guard import check_call, denied_result, error_result, redact_result
 from adapters.mcp.upstream import Upstream, UpstreamSpec, UpstreamUnavailable
 from firewall import Firewall, Principal
@@ -175,7 +181,7 @@ class Gateway:
         if route is None:
             return error_result(f"Unknown tool '{params.name}'.")
         context = {"mcp_server": route.upstream.spec.name, "session": session}
-        channel = self._channel(ctx, params, session)
+        channel = client_channel(ctx, params, session, self._signer, self.approval_timeout)
         with asking(channel):
             call, decision = await check_call(
                 self.firewall,
@@ -188,17 +194,13 @@ class Gateway:
             )
         if not decision.allowed:
             if channel.wants_round:
-                return self._approval_round(channel, session, params)
+                return approval_round(channel, session, params, self._signer)
             return denied_result(decision, channel.note)
         arguments = decision.arguments_for(call) if call.arguments_valid else params.arguments
-        responses = dict(params.input_responses or {})
-        state = params.request_state
-        if APPROVAL_KEY in responses or (state or "").startswith(RoundSigner.PREFIX):
-            responses.pop(APPROVAL_KEY, None)
-            state = None if (state or "").startswith(RoundSigner.PREFIX) else state
+        responses, state = without_approval(params)
         downstream = _Downstream(ctx)
         try:
-            result = await self._forward(route, arguments, downstream, responses or None, state)
+            result = await self._forward(route, arguments, downstream, responses, state)
         except UpstreamUnavailable as exc:
             raise MCPError(code=types.INTERNAL_ERROR, message=str(exc)) from None
         if isinstance(result, types.InputRequiredResult):
@@ -271,50 +273,6 @@ class Gateway:
         headers = getattr(request, "headers", None) or {}
         mcp_session = headers.get("mcp-session-id") or "no-session"
         return principal, f"{principal.id}/{mcp_session}"
-
-    def _channel(
-        self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, session: str
-    ) -> ClientChannel:
-        channel = ClientChannel()
-        capabilities = ctx.session.client_capabilities
-        if capabilities is None or capabilities.elicitation is None:
-            return channel
-        if ctx.session.can_send_request:
-            timeout = self.approval_timeout
-
-            async def ask(question: str) -> dict[str, Any] | None:
-                try:
-                    with anyio.fail_after(timeout):
-                        answer = await ctx.session.elicit_form(
-                            question, APPROVAL_SCHEMA, related_request_id=ctx.request_id
-                        )
-                except (MCPError, TimeoutError) as exc:
-                    log.info("asking the client for approval failed: %s", exc)
-                    return None
-                return answer.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-            channel.ask = ask
-        elif ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
-            channel.can_ask_in_round = True
-            answer = (params.input_responses or {}).get(APPROVAL_KEY)
-            if answer is not None and self._signer.matches(
-                params.request_state, session, params.name, params.arguments
-            ):
-                channel.answer = answer.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return channel
-
-    def _approval_round(
-        self, channel: ClientChannel, session: str, params: types.CallToolRequestParams
-    ) -> types.InputRequiredResult:
-        question = types.ElicitRequest(
-            params=types.ElicitRequestFormParams(
-                message=channel.question, requested_schema=APPROVAL_SCHEMA
-            )
-        )
-        return types.InputRequiredResult(
-            input_requests={APPROVAL_KEY: question},
-            request_state=self._signer.state_for(session, params.name, params.arguments),
-        )
 
     # -- notifications from upstream servers ----------------------------------------
 
