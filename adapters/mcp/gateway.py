@@ -32,7 +32,13 @@ from adapters.mcp.approval import (
     client_channel,
     without_approval,
 )
-from adapters.mcp.guard import check_call, denied_result, error_result, redact_result
+from adapters.mcp.guard import (
+    SamplingGuard,
+    check_call,
+    denied_result,
+    error_result,
+    redact_result,
+)
 from adapters.mcp.upstream import Upstream, UpstreamSpec, UpstreamUnavailable
 from firewall import Firewall, Principal
 from firewall.model import ANONYMOUS
@@ -198,13 +204,18 @@ class Gateway:
             return denied_result(decision, channel.note)
         arguments = decision.arguments_for(call) if call.arguments_valid else params.arguments
         responses, state = without_approval(params)
-        downstream = _Downstream(ctx)
+        sampling = SamplingGuard(self.firewall, call, session)
+        downstream = _Downstream(ctx, sampling)
+        responses = _restored(responses, sampling)
         try:
             result = await self._forward(route, arguments, downstream, responses, state)
+            if isinstance(result, types.InputRequiredResult):
+                # The client answers the upstream's questions itself and retries the call.
+                return await _redacted_round(result, sampling)
         except UpstreamUnavailable as exc:
             raise MCPError(code=types.INTERNAL_ERROR, message=str(exc)) from None
-        if isinstance(result, types.InputRequiredResult):
-            return result  # the client answers the upstream's questions and retries
+        except ValueError as exc:  # a sampling request the firewall withheld
+            raise MCPError(code=types.INTERNAL_ERROR, message=str(exc)) from None
         return await redact_result(
             self.firewall, call, result, session=session, output_schema=route.tool.output_schema
         )
@@ -299,11 +310,35 @@ _RESULT_TYPES: Mapping[type, type] = {
 }
 
 
+async def _redacted_round(
+    result: types.InputRequiredResult, sampling: SamplingGuard
+) -> types.InputRequiredResult:
+    requests = dict(result.input_requests or {})
+    for key, request in requests.items():
+        if isinstance(request, types.CreateMessageRequest):
+            requests[key] = await sampling.outgoing(request)
+    return result.model_copy(update={"input_requests": requests or result.input_requests})
+
+
+def _restored(
+    responses: types.InputResponses | None, sampling: SamplingGuard
+) -> types.InputResponses | None:
+    if not responses:
+        return responses
+    return {
+        key: sampling.incoming(answer)
+        if isinstance(answer, types.CreateMessageResult | types.CreateMessageResultWithTools)
+        else answer
+        for key, answer in responses.items()
+    }
+
+
 class _Downstream:
     """The client of one call in flight, as the upstream's requests reach it."""
 
-    def __init__(self, ctx: ServerRequestContext[Any]) -> None:
+    def __init__(self, ctx: ServerRequestContext[Any], sampling: SamplingGuard) -> None:
         self.ctx = ctx
+        self.sampling = sampling
 
     @property
     def can_send_request(self) -> bool:
@@ -338,18 +373,19 @@ class _Downstream:
                 "the client's connection (protocol 2026-07-28) cannot carry requests from the "
                 "server",
             )
+        metadata = ServerMessageMetadata(related_request_id=self.ctx.request_id)
         if isinstance(request, types.CreateMessageRequest):
             wants_tools = request.params.tools is not None or request.params.tool_choice is not None
             result_type: type = (
                 types.CreateMessageResultWithTools if wants_tools else types.CreateMessageResult
             )
-        else:
-            result_type = _RESULT_TYPES[type(request)]
-        return await session.send_request(
-            request,
-            result_type,
-            metadata=ServerMessageMetadata(related_request_id=self.ctx.request_id),
-        )
+            try:
+                request = await self.sampling.outgoing(request)
+            except ValueError as exc:
+                return types.ErrorData(code=types.INTERNAL_ERROR, message=str(exc))
+            reply = await session.send_request(request, result_type, metadata=metadata)
+            return self.sampling.incoming(reply)
+        return await session.send_request(request, _RESULT_TYPES[type(request)], metadata=metadata)
 
     async def notify(self, notification: types.ServerNotification) -> None:
         if isinstance(notification, types.LoggingMessageNotification):
