@@ -34,6 +34,7 @@ from adapters.mcp.approval import (
 )
 from adapters.mcp.guard import (
     SamplingGuard,
+    SamplingWithheld,
     check_call,
     denied_result,
     error_result,
@@ -212,10 +213,13 @@ class Gateway:
             if isinstance(result, types.InputRequiredResult):
                 # The client answers the upstream's questions itself and retries the call.
                 return await _redacted_round(result, sampling)
-        except UpstreamUnavailable as exc:
+        except MCPError:
+            raise  # the upstream's own error, as it sent it
+        except (UpstreamUnavailable, SamplingWithheld) as exc:
             raise MCPError(code=types.INTERNAL_ERROR, message=str(exc)) from None
-        except ValueError as exc:  # a sampling request the firewall withheld
-            raise MCPError(code=types.INTERNAL_ERROR, message=str(exc)) from None
+        except Exception as exc:  # e.g. a result that does not match the tool's schema
+            why = f"upstream '{route.upstream.spec.name}' failed: {type(exc).__name__}: {exc}"
+            raise MCPError(code=types.INTERNAL_ERROR, message=why) from None
         return await redact_result(
             self.firewall, call, result, session=session, output_schema=route.tool.output_schema
         )
@@ -381,7 +385,7 @@ class _Downstream:
             )
             try:
                 request = await self.sampling.outgoing(request)
-            except ValueError as exc:
+            except SamplingWithheld as exc:
                 return types.ErrorData(code=types.INTERNAL_ERROR, message=str(exc))
             reply = await session.send_request(request, result_type, metadata=metadata)
             return self.sampling.incoming(reply)

@@ -174,6 +174,10 @@ def _json_text(value: Any) -> str:
         return repr(value)
 
 
+class SamplingWithheld(Exception):
+    """A sampling request the firewall could not redact, so it does not reach the model."""
+
+
 class SamplingGuard:
     """Sampling requests carry an upstream's text to the client's model: redact it as a
     result is redacted, and put real values back for placeholders the model writes in its
@@ -186,20 +190,22 @@ class SamplingGuard:
         self.session = session
 
     async def outgoing(self, request: types.CreateMessageRequest) -> types.CreateMessageRequest:
-        """The request with PII and secrets replaced (``ValueError`` when it must be withheld)."""
+        """The request with PII and secrets replaced (``SamplingWithheld`` when it cannot be)."""
         params = request.params.model_dump(mode="json", by_alias=True, exclude_none=True)
         visible = {key: params[key] for key in ("messages", "systemPrompt") if key in params}
         redacted = await self.firewall.aafter(self.call, visible, session=self.session)
         if redacted.exempt:
             return request
         if redacted.withheld or not isinstance(redacted.output, dict):
-            raise ValueError("the firewall withheld the sampling request: it could not be checked")
+            raise SamplingWithheld(
+                "the firewall withheld the sampling request: it could not be checked"
+            )
         params.update(redacted.output)
         try:
             checked = types.CreateMessageRequestParams.model_validate(params, by_name=False)
         except ValidationError:
             why = "the firewall withheld the sampling request: redaction broke it"
-            raise ValueError(why) from None
+            raise SamplingWithheld(why) from None
         return types.CreateMessageRequest(params=checked)
 
     def incoming(self, reply: _M) -> _M:
