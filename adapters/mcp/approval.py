@@ -63,6 +63,7 @@ class ClientChannel:
     wants_round: bool = False
     #: Set by the approver: why nobody could be asked (told to the model).
     note: str = ""
+    #: The question put to the person: the call and the rules that held it.
     question: str = field(default="")
 
 
