@@ -7,6 +7,7 @@ command runs, so the rest of the command line works without the ``mcp`` extra.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 EXIT_BAD_INPUT = 3
@@ -47,6 +48,14 @@ def add_commands(commands: Any) -> None:
 
 
 def _run_proxy(args: argparse.Namespace) -> int:
-    from adapters.mcp.command import run
-
+    try:
+        from adapters.mcp.command import run
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] not in ("mcp", "mcp_types", "httpx2"):
+            raise
+        print(
+            "firewall: mcp-proxy needs the MCP SDK: pip install 'toolcall-firewall[mcp]'",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     return run(args)

@@ -4,8 +4,8 @@ A shop's back office: ``run_sql`` on a SQLite file, ``read_file`` confined to on
 directory, ``get_customer`` returning a customer's personal data (with an output
 schema), ``send_email`` writing to an outbox file (so a test sees what the server
 really received), and tools that exercise the protocol: progress, logging, elicitation
-(as a request on 2025-11-25 connections, as an input round on 2026-07-28 ones), and a
-crash in the middle of a call.
+and sampling (as requests on 2025-11-25 connections, as input rounds on 2026-07-28 ones),
+and a crash in the middle of a call.
 
 Run: ``python tests/mcp_upstream.py --db FILE --root DIR [--http PORT]``.
 """
@@ -113,6 +113,28 @@ def build(db: Path, root: Path) -> MCPServer:
         with sqlite3.connect(db) as connection:
             connection.execute("DELETE FROM orders")
         return "deleted the orders"
+
+    @server.tool()
+    async def draft_reply(customer_id: int, ctx: Context) -> str | types.InputRequiredResult:
+        """Ask the client's model to draft a reply to a customer (sampling)."""
+        customer = get_customer(customer_id)
+        prompt = f"Draft a reply to {customer.name} <{customer.email}>, phone {customer.phone}."
+        message = types.SamplingMessage(
+            role="user", content=types.TextContent(type="text", text=prompt)
+        )
+        if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+            answer = (ctx.input_responses or {}).get("draft")
+            if answer is None:
+                request = types.CreateMessageRequest(
+                    params=types.CreateMessageRequestParams(messages=[message], max_tokens=100)
+                )
+                return types.InputRequiredResult(input_requests={"draft": request})
+        else:
+            answer = await ctx.session.create_message(messages=[message], max_tokens=100)
+        draft = answer.content.text
+        with open(root / "drafts.txt", "a", encoding="utf-8") as drafts:
+            drafts.write(draft + "\n")
+        return draft
 
     @server.tool()
     def crash(after: float = 0.2) -> str:

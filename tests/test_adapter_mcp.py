@@ -222,3 +222,30 @@ def test_every_decision_is_in_the_audit_log(shop: Shop, tmp_path) -> None:
         stored = " ".join(str(row) for row in connection.execute("SELECT * FROM audit_log"))
     assert "run_sql" in stored and "deny" in stored
     assert "tom.baker@example.net" not in stored
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_a_sampling_request_reaches_the_model_redacted(shop: Shop, mode: str) -> None:
+    """The upstream asks the client's model with customer data in the prompt."""
+    prompts: list[str] = []
+
+    async def model(context: Any, params: types.CreateMessageRequestParams) -> Any:
+        prompt = params.messages[0].content.text
+        prompts.append(prompt)
+        email = prompt[prompt.index("<EMAIL") : prompt.index(">", prompt.index("<EMAIL")) + 1]
+        draft = f"Dear customer, we will write to {email}."
+        return types.CreateMessageResult(
+            role="assistant", content=types.TextContent(type="text", text=draft), model="test-model"
+        )
+
+    async def scenario() -> None:
+        async with Client(gateway_params(shop), mode=mode, sampling_callback=model) as client:
+            reply = await client.call_tool("draft_reply", {"customer_id": 1})
+            assert not reply.is_error, text(reply)
+            assert MARIA_EMAIL not in reply.model_dump_json()
+
+    run(scenario)
+    assert MARIA_EMAIL not in prompts[0] and MARIA_PHONE not in prompts[0]
+    # The placeholder the model wrote reached the server as the real address.
+    drafts = (shop.docs / "drafts.txt").read_text()
+    assert drafts == f"Dear customer, we will write to {MARIA_EMAIL}.\n"

@@ -238,3 +238,20 @@ def test_the_http_mode_refuses_to_start_without_tokens(tmp_path: Path) -> None:
     )
     assert result.returncode == 3
     assert "never serves unknown callers" in result.stderr
+
+
+def test_each_mcp_session_is_its_own_firewall_session(deployment: Deployment) -> None:
+    """2025-11-25 clients over HTTP have sessions: a placeholder does not cross them."""
+
+    async def scenario() -> None:
+        async with deployment.client(ALICE_TOKEN, mode="legacy") as first:
+            customer = await first.call_tool("shop.get_customer", {"customer_id": 1})
+            placeholder = customer.structured_content["email"]
+            async with deployment.client(ALICE_TOKEN, mode="legacy") as second:
+                await second.call_tool("shop.send_email", {"to": placeholder, "body": "other"})
+            await first.call_tool("shop.send_email", {"to": placeholder, "body": "same"})
+
+    run(scenario)
+    sent = {mail["body"]: mail["to"] for mail in deployment.shop.outbox}
+    assert sent["same"] == MARIA_EMAIL
+    assert sent["other"] == "<EMAIL_ADDRESS_1>"

@@ -6,10 +6,13 @@ in memory, in both protocol generations.
 
 from __future__ import annotations
 
+from typing import Any
+
+import mcp_types as types
 import pytest
 from mcp import Client
 
-from adapters.mcp import guard_server
+from adapters.mcp import ClientApprover, guard_server
 from firewall import Firewall, Principal, load_policy
 from tests.mcp_support import MARIA_EMAIL, POLICY, make_shop, run, text
 from tests.mcp_upstream import build
@@ -49,3 +52,25 @@ def test_the_principal_can_come_from_the_request(tmp_path) -> None:
 
     run(scenario)
     assert shop.count("orders WHERE total = 1") == 1
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_a_held_call_is_asked_about_through_the_client(tmp_path, mode: str) -> None:
+    shop = make_shop(tmp_path)
+    server = build(shop.db, shop.docs)
+    guard_server(server, Firewall(load_policy(POLICY), approver=ClientApprover()))
+    asked: list[str] = []
+
+    async def answer(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        fields = params.requested_schema["properties"]
+        return types.ElicitResult(action="accept", content={name: True for name in fields})
+
+    async def scenario() -> None:
+        async with Client(server, mode=mode, elicitation_callback=answer) as client:
+            done = await client.call_tool("delete_orders", {})
+            assert text(done) == "deleted the orders"
+
+    run(scenario)
+    assert shop.count("orders") == 0
+    assert "deletes-need-approval" in asked[0] and asked[1] == "Delete every order?"

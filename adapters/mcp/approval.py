@@ -14,6 +14,7 @@ import asyncio
 import contextvars
 import hashlib
 import hmac
+import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -21,8 +22,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
 from firewall import ApprovalGrant, ApprovalRequest, Approver, grant_for
 from firewall.model import canonical_json
+
+log = logging.getLogger("firewall.mcp")
 
 #: The key of the firewall's own question in an input round.
 APPROVAL_KEY = "firewall.approval"
@@ -54,6 +63,7 @@ class ClientChannel:
     wants_round: bool = False
     #: Set by the approver: why nobody could be asked (told to the model).
     note: str = ""
+    #: The question put to the person: the call and the rules that held it.
     question: str = field(default="")
 
 
@@ -172,3 +182,69 @@ class RoundSigner:
         if not state or not state.startswith(self.PREFIX):
             return False
         return hmac.compare_digest(state, self.state_for(session, name, arguments))
+
+
+def client_channel(
+    ctx: ServerRequestContext[Any],
+    params: types.CallToolRequestParams,
+    session: str | None,
+    signer: RoundSigner,
+    timeout: float,
+) -> ClientChannel:
+    """How the client of this request can be asked, from its connection and capabilities."""
+    channel = ClientChannel()
+    capabilities = ctx.session.client_capabilities
+    if capabilities is None or capabilities.elicitation is None:
+        return channel
+    if ctx.session.can_send_request:
+
+        async def ask(question: str) -> dict[str, Any] | None:
+            try:
+                with anyio.fail_after(timeout):
+                    answer = await ctx.session.elicit_form(
+                        question, APPROVAL_SCHEMA, related_request_id=ctx.request_id
+                    )
+            except (MCPError, TimeoutError) as exc:
+                log.info("asking the client for approval failed: %s", exc)
+                return None
+            return answer.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+        channel.ask = ask
+    elif ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        channel.can_ask_in_round = True
+        answer = (params.input_responses or {}).get(APPROVAL_KEY)
+        if answer is not None and signer.matches(
+            params.request_state, session, params.name, params.arguments
+        ):
+            channel.answer = answer.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return channel
+
+
+def approval_round(
+    channel: ClientChannel,
+    session: str | None,
+    params: types.CallToolRequestParams,
+    signer: RoundSigner,
+) -> types.InputRequiredResult:
+    """The input round that asks the client's user about this exact call."""
+    question = types.ElicitRequest(
+        params=types.ElicitRequestFormParams(
+            message=channel.question, requested_schema=APPROVAL_SCHEMA
+        )
+    )
+    return types.InputRequiredResult(
+        input_requests={APPROVAL_KEY: question},
+        request_state=signer.state_for(session, params.name, params.arguments),
+    )
+
+
+def without_approval(
+    params: types.CallToolRequestParams,
+) -> tuple[types.InputResponses | None, str | None]:
+    """The input responses and state meant for the tool, without the firewall's own."""
+    responses = dict(params.input_responses or {})
+    responses.pop(APPROVAL_KEY, None)
+    state = params.request_state
+    if state is not None and state.startswith(RoundSigner.PREFIX):
+        state = None
+    return responses or None, state

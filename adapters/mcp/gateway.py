@@ -25,8 +25,21 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.message import ServerMessageMetadata
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from adapters.mcp.approval import APPROVAL_KEY, APPROVAL_SCHEMA, ClientChannel, RoundSigner, asking
-from adapters.mcp.guard import check_call, denied_result, error_result, redact_result
+from adapters.mcp.approval import (
+    RoundSigner,
+    approval_round,
+    asking,
+    client_channel,
+    without_approval,
+)
+from adapters.mcp.guard import (
+    SamplingGuard,
+    SamplingWithheld,
+    check_call,
+    denied_result,
+    error_result,
+    redact_result,
+)
 from adapters.mcp.upstream import Upstream, UpstreamSpec, UpstreamUnavailable
 from firewall import Firewall, Principal
 from firewall.model import ANONYMOUS
@@ -175,7 +188,7 @@ class Gateway:
         if route is None:
             return error_result(f"Unknown tool '{params.name}'.")
         context = {"mcp_server": route.upstream.spec.name, "session": session}
-        channel = self._channel(ctx, params, session)
+        channel = client_channel(ctx, params, session, self._signer, self.approval_timeout)
         with asking(channel):
             call, decision = await check_call(
                 self.firewall,
@@ -188,21 +201,25 @@ class Gateway:
             )
         if not decision.allowed:
             if channel.wants_round:
-                return self._approval_round(channel, session, params)
+                return approval_round(channel, session, params, self._signer)
             return denied_result(decision, channel.note)
         arguments = decision.arguments_for(call) if call.arguments_valid else params.arguments
-        responses = dict(params.input_responses or {})
-        state = params.request_state
-        if APPROVAL_KEY in responses or (state or "").startswith(RoundSigner.PREFIX):
-            responses.pop(APPROVAL_KEY, None)
-            state = None if (state or "").startswith(RoundSigner.PREFIX) else state
-        downstream = _Downstream(ctx)
+        responses, state = without_approval(params)
+        sampling = SamplingGuard(self.firewall, call, session)
+        downstream = _Downstream(ctx, sampling)
+        responses = _restored(responses, sampling)
         try:
-            result = await self._forward(route, arguments, downstream, responses or None, state)
-        except UpstreamUnavailable as exc:
+            result = await self._forward(route, arguments, downstream, responses, state)
+            if isinstance(result, types.InputRequiredResult):
+                # The client answers the upstream's questions itself and retries the call.
+                return await _redacted_round(result, sampling)
+        except MCPError:
+            raise  # the upstream's own error, as it sent it
+        except (UpstreamUnavailable, SamplingWithheld) as exc:
             raise MCPError(code=types.INTERNAL_ERROR, message=str(exc)) from None
-        if isinstance(result, types.InputRequiredResult):
-            return result  # the client answers the upstream's questions and retries
+        except Exception as exc:  # e.g. a result that does not match the tool's schema
+            why = f"upstream '{route.upstream.spec.name}' failed: {type(exc).__name__}: {exc}"
+            raise MCPError(code=types.INTERNAL_ERROR, message=why) from None
         return await redact_result(
             self.firewall, call, result, session=session, output_schema=route.tool.output_schema
         )
@@ -272,50 +289,6 @@ class Gateway:
         mcp_session = headers.get("mcp-session-id") or "no-session"
         return principal, f"{principal.id}/{mcp_session}"
 
-    def _channel(
-        self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, session: str
-    ) -> ClientChannel:
-        channel = ClientChannel()
-        capabilities = ctx.session.client_capabilities
-        if capabilities is None or capabilities.elicitation is None:
-            return channel
-        if ctx.session.can_send_request:
-            timeout = self.approval_timeout
-
-            async def ask(question: str) -> dict[str, Any] | None:
-                try:
-                    with anyio.fail_after(timeout):
-                        answer = await ctx.session.elicit_form(
-                            question, APPROVAL_SCHEMA, related_request_id=ctx.request_id
-                        )
-                except (MCPError, TimeoutError) as exc:
-                    log.info("asking the client for approval failed: %s", exc)
-                    return None
-                return answer.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-            channel.ask = ask
-        elif ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
-            channel.can_ask_in_round = True
-            answer = (params.input_responses or {}).get(APPROVAL_KEY)
-            if answer is not None and self._signer.matches(
-                params.request_state, session, params.name, params.arguments
-            ):
-                channel.answer = answer.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return channel
-
-    def _approval_round(
-        self, channel: ClientChannel, session: str, params: types.CallToolRequestParams
-    ) -> types.InputRequiredResult:
-        question = types.ElicitRequest(
-            params=types.ElicitRequestFormParams(
-                message=channel.question, requested_schema=APPROVAL_SCHEMA
-            )
-        )
-        return types.InputRequiredResult(
-            input_requests={APPROVAL_KEY: question},
-            request_state=self._signer.state_for(session, params.name, params.arguments),
-        )
-
     # -- notifications from upstream servers ----------------------------------------
 
     def _remember(self, ctx: ServerRequestContext[Any]) -> None:
@@ -341,11 +314,35 @@ _RESULT_TYPES: Mapping[type, type] = {
 }
 
 
+async def _redacted_round(
+    result: types.InputRequiredResult, sampling: SamplingGuard
+) -> types.InputRequiredResult:
+    requests = dict(result.input_requests or {})
+    for key, request in requests.items():
+        if isinstance(request, types.CreateMessageRequest):
+            requests[key] = await sampling.outgoing(request)
+    return result.model_copy(update={"input_requests": requests or result.input_requests})
+
+
+def _restored(
+    responses: types.InputResponses | None, sampling: SamplingGuard
+) -> types.InputResponses | None:
+    if not responses:
+        return responses
+    return {
+        key: sampling.incoming(answer)
+        if isinstance(answer, types.CreateMessageResult | types.CreateMessageResultWithTools)
+        else answer
+        for key, answer in responses.items()
+    }
+
+
 class _Downstream:
     """The client of one call in flight, as the upstream's requests reach it."""
 
-    def __init__(self, ctx: ServerRequestContext[Any]) -> None:
+    def __init__(self, ctx: ServerRequestContext[Any], sampling: SamplingGuard) -> None:
         self.ctx = ctx
+        self.sampling = sampling
 
     @property
     def can_send_request(self) -> bool:
@@ -376,20 +373,23 @@ class _Downstream:
         if not session.can_send_request:
             return types.ErrorData(
                 code=types.INVALID_REQUEST,
-                message="the client's connection cannot carry requests from the server",
+                message=f"the server asked the client ({request.method}) during the call, and "
+                "the client's connection (protocol 2026-07-28) cannot carry requests from the "
+                "server",
             )
+        metadata = ServerMessageMetadata(related_request_id=self.ctx.request_id)
         if isinstance(request, types.CreateMessageRequest):
             wants_tools = request.params.tools is not None or request.params.tool_choice is not None
             result_type: type = (
                 types.CreateMessageResultWithTools if wants_tools else types.CreateMessageResult
             )
-        else:
-            result_type = _RESULT_TYPES[type(request)]
-        return await session.send_request(
-            request,
-            result_type,
-            metadata=ServerMessageMetadata(related_request_id=self.ctx.request_id),
-        )
+            try:
+                request = await self.sampling.outgoing(request)
+            except SamplingWithheld as exc:
+                return types.ErrorData(code=types.INTERNAL_ERROR, message=str(exc))
+            reply = await session.send_request(request, result_type, metadata=metadata)
+            return self.sampling.incoming(reply)
+        return await session.send_request(request, _RESULT_TYPES[type(request)], metadata=metadata)
 
     async def notify(self, notification: types.ServerNotification) -> None:
         if isinstance(notification, types.LoggingMessageNotification):

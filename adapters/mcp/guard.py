@@ -2,19 +2,24 @@
 
 Shared by the gateway and the in-server middleware, so both judge and redact alike. Only
 text can be checked for personal data: other content (images, audio, binary resources)
-is withheld unless the tool is exempt from redaction.
+is withheld unless the tool is exempt from redaction. Sampling requests an upstream sends
+during the call reach the client's model too, so they are redacted in the same way.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import mcp_types as types
+from pydantic import BaseModel, ValidationError
 
 from firewall import Decision, Firewall, Principal, ToolCall
 from firewall.redact.redactor import withheld_notice
+from firewall.redact.vault import restore
+
+_M = TypeVar("_M", bound=BaseModel)
 
 _BINARY_WITHHELD = "it cannot be checked for personal data"
 
@@ -167,3 +172,48 @@ def _json_text(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         return repr(value)
+
+
+class SamplingWithheld(Exception):
+    """A sampling request the firewall could not redact, so it does not reach the model."""
+
+
+class SamplingGuard:
+    """Sampling requests carry an upstream's text to the client's model: redact it as a
+    result is redacted, and put real values back for placeholders the model writes in its
+    reply, as for the arguments of a call.
+    """
+
+    def __init__(self, firewall: Firewall, call: ToolCall, session: str | None) -> None:
+        self.firewall = firewall
+        self.call = call
+        self.session = session
+
+    async def outgoing(self, request: types.CreateMessageRequest) -> types.CreateMessageRequest:
+        """The request with PII and secrets replaced (``SamplingWithheld`` when it cannot be)."""
+        params = request.params.model_dump(mode="json", by_alias=True, exclude_none=True)
+        visible = {key: params[key] for key in ("messages", "systemPrompt") if key in params}
+        redacted = await self.firewall.aafter(self.call, visible, session=self.session)
+        if redacted.exempt:
+            return request
+        if redacted.withheld or not isinstance(redacted.output, dict):
+            raise SamplingWithheld(
+                "the firewall withheld the sampling request: it could not be checked"
+            )
+        params.update(redacted.output)
+        try:
+            checked = types.CreateMessageRequestParams.model_validate(params, by_name=False)
+        except ValidationError:
+            why = "the firewall withheld the sampling request: redaction broke it"
+            raise SamplingWithheld(why) from None
+        return types.CreateMessageRequest(params=checked)
+
+    def incoming(self, reply: _M) -> _M:
+        """The model's reply with the placeholders it wrote restored to the real values."""
+        vault = self.firewall.vaults.peek(self.session)
+        if vault is None:
+            return reply
+        restored = restore(reply.model_dump(mode="json", by_alias=True, exclude_none=True), vault)
+        if not restored.changed:
+            return reply
+        return type(reply).model_validate(restored.arguments, by_name=False)

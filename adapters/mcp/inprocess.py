@@ -2,7 +2,8 @@
 
 ``guard_server(server, firewall)`` checks every ``tools/call`` of a low-level ``Server``
 or an ``MCPServer`` before its handler runs and redacts the result after, exactly as the
-gateway does, without a second process.
+gateway does, without a second process. With ``ClientApprover`` as the firewall's
+approver, held calls are asked about through the client, as in the gateway.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from typing import Any
 
 import mcp_types as types
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from pydantic import ValidationError
 
+from adapters.mcp.approval import (
+    RoundSigner,
+    approval_round,
+    asking,
+    client_channel,
+    without_approval,
+)
 from adapters.mcp.guard import check_call, denied_result, redact_result
 from firewall import Firewall, Principal
 from firewall.model import ANONYMOUS
@@ -25,9 +34,17 @@ PrincipalFor = Callable[[ServerRequestContext[Any]], Principal]
 class FirewallMiddleware:
     """Server middleware: deny, restore placeholders, redact, for every tools/call."""
 
-    def __init__(self, firewall: Firewall, principal: Principal | PrincipalFor = ANONYMOUS) -> None:
+    def __init__(
+        self,
+        firewall: Firewall,
+        principal: Principal | PrincipalFor = ANONYMOUS,
+        *,
+        approval_timeout: float = 300.0,
+    ) -> None:
         self.firewall = firewall
         self._principal = principal
+        self.approval_timeout = approval_timeout
+        self._signer = RoundSigner()
         self._session = f"mcp-{uuid.uuid4().hex}"
         #: Output schemas as the server lists them, to keep redacted results valid.
         self._schemas: dict[str, Any] = {}
@@ -42,27 +59,43 @@ class FirewallMiddleware:
             return result
         if ctx.method != "tools/call" or not isinstance(ctx.params, dict):
             return await call_next(ctx)
-        params = dict(ctx.params)
-        name = params.get("name")
-        if not isinstance(name, str):
+        try:
+            request = types.CallToolRequestParams.model_validate(ctx.params, by_name=False)
+        except ValidationError:
             return await call_next(ctx)  # the SDK rejects it as invalid params
+        name = request.name
         principal = self._principal if isinstance(self._principal, Principal) else None
         if principal is None:
             principal = self._principal(ctx)  # type: ignore[operator]
         session = self.session_of(ctx)
-        call, decision = await check_call(
-            self.firewall,
-            name,
-            params.get("arguments"),
-            principal=principal,
-            session=session,
-            context={"session": session},
-            call_id=None if ctx.request_id is None else str(ctx.request_id),
-        )
+        channel = client_channel(ctx, request, session, self._signer, self.approval_timeout)
+        with asking(channel):
+            call, decision = await check_call(
+                self.firewall,
+                name,
+                request.arguments,
+                principal=principal,
+                session=session,
+                context={"session": session},
+                call_id=None if ctx.request_id is None else str(ctx.request_id),
+            )
         if not decision.allowed:
-            return _wire(denied_result(decision))
+            if channel.wants_round:
+                return _wire(approval_round(channel, session, request, self._signer))
+            return _wire(denied_result(decision, channel.note))
+        params = dict(ctx.params)
         if call.arguments_valid:
             params["arguments"] = decision.arguments_for(call)
+        responses, state = without_approval(request)
+        params.pop("inputResponses", None)
+        params.pop("requestState", None)
+        if responses is not None:
+            params["inputResponses"] = {
+                key: value.model_dump(mode="json", by_alias=True, exclude_none=True)
+                for key, value in responses.items()
+            }
+        if state is not None:
+            params["requestState"] = state
         result = await call_next(replace(ctx, params=params))
         if not isinstance(result, dict) or result.get("resultType") == "input_required":
             return result

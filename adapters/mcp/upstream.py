@@ -67,6 +67,10 @@ class UpstreamUnavailable(Exception):
     """The upstream server could not be reached or failed; says which and why."""
 
 
+class UpstreamClosed(UpstreamUnavailable):
+    """The connection to the upstream server closed (it exited or went away)."""
+
+
 class Upstream:
     """A lazily (re)opened connection to one upstream server."""
 
@@ -95,7 +99,16 @@ class Upstream:
     # -- calls ----------------------------------------------------------------------
 
     async def list_tools(self) -> list[types.Tool]:
-        """Every tool the server lists, following its pagination."""
+        """Every tool the server lists, following its pagination.
+
+        A connection found closed is reopened once: listing has no effect to repeat.
+        """
+        try:
+            return await self._list_tools()
+        except UpstreamClosed:
+            return await self._list_tools()
+
+    async def _list_tools(self) -> list[types.Tool]:
         client = await self._connected()
         tools: list[types.Tool] = []
         cursor: str | None = None
@@ -146,9 +159,7 @@ class Upstream:
         except MCPError as exc:
             if exc.code == types.CONNECTION_CLOSED:
                 self._drop()
-                raise UpstreamUnavailable(
-                    f"upstream '{self.spec.name}' closed the connection"
-                ) from None
+                raise UpstreamClosed(f"upstream '{self.spec.name}' closed the connection") from None
             if exc.code == types.REQUEST_TIMEOUT:
                 raise UpstreamUnavailable(
                     f"upstream '{self.spec.name}' did not answer within {self.spec.timeout:g} s"
@@ -279,5 +290,7 @@ class Upstream:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if str(exc) else text
+    """The innermost cause, readable: task-group wrappers say nothing about what failed."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
