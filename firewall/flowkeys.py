@@ -11,6 +11,7 @@ cut into *keys* in one canonical form per kind, so every such variant gives the 
 - ``num:`` six or more digits (accounts, phones, cards), digits only;
 - ``id:`` identifiers holding a letter and a digit (``INV-2024-0042``), letters and digits;
 - ``ph:`` redaction placeholders (``<EMAIL_ADDRESS_1>``);
+- ``path:`` file paths (``shared/finance/q3.xlsx``), without a leading ``./`` or ``/``;
 - ``v:`` a whole value or line: NFKC, invisible characters out, entities decoded,
   whitespace collapsed, case-folded;
 - ``p:`` five-word phrases (shingles), so copied sentences are traced.
@@ -187,6 +188,12 @@ def values(text: str) -> Iterator[Value]:
                     group = []
                     yield frozenset(link[1:]), frozenset(link[:1])
                     continue
+            if "/" in word and len(word) >= 4 and "://" not in word:
+                # A file path (``shared/finance/q3.xlsx``): the same with or without ``./``.
+                yield from _group_values(group)
+                group = []
+                yield frozenset({"path:" + word.casefold().lstrip("./")}), frozenset()
+                continue
             if _number_like(word):
                 group.append(word)
                 if len(group) > 12:
@@ -246,10 +253,13 @@ def _group_values(group: list[str]) -> Iterator[Value]:
                 yield keys, frozenset()
         return
     derived = frozenset(k for w in group if not w.isalpha() for k in _word_keys(w))
-    digits = _DIGITS_ONLY.sub("", "".join(compact))
+    joined = "".join(compact)
+    digits = _DIGITS_ONLY.sub("", joined)
     same = set()
     if len(digits) >= MIN_NUMBER_DIGITS:
         same.add("num:" + digits)
+    if len(joined) >= 6 and digits and len(digits) < len(joined):
+        same.add("id:" + joined.casefold())  # ``HT ROME 66613`` is ``HT-ROME-66613``
     if group[0].startswith("+") or group[0].startswith("00"):
         rest = _DIGITS_ONLY.sub("", "".join(compact[1:]))
         if len(rest) >= MIN_NUMBER_DIGITS:

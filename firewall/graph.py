@@ -46,6 +46,10 @@ EdgeKind = Literal["proposes", "produces", "reads", "writes", "flows_to"]
 CALL_WIDE = ("arguments", *sorted(FLOW_CALL_FIELDS))
 
 DEFAULT_MAX_EVENTS = 250_000
+#: Leaves of at most this many characters, up to this many per call, are also joined pairwise
+#: in both orders to find a value split across two arguments.
+MAX_SPLIT_PART = 64
+MAX_SPLIT_LEAVES = 16
 DEFAULT_MAX_SESSIONS = 1024
 _MAX_DATASETS = 10_000
 
@@ -403,10 +407,16 @@ def _prepare(arguments: Mapping[str, Any], recipient_arguments: tuple[str, ...])
     for keys, _ in prepared.values():
         for leaf in keys:
             own |= leaf.all_keys()
-    for (a, first), (b, second) in itertools.pairwise(texts):
+    # Short leaves: every ordered pair (a value split into two fields in any order);
+    # all leaves: each neighbouring pair, and everything read as one.
+    short = [(where, text) for where, text in texts if len(text) <= MAX_SPLIT_PART][
+        :MAX_SPLIT_LEAVES
+    ]
+    pairs = set(itertools.permutations(short, 2)) | set(itertools.pairwise(texts))
+    for (a, first), (b, second) in pairs:
         found = join_keys([first, second]) - own
         if found:
-            joins[(a, b)] = found
+            joins.setdefault((a, b), set()).update(found)
     if len(texts) > 2:
         found = join_keys([t for _, t in texts]) - own
         for pair in joins.values():

@@ -256,7 +256,7 @@ class LeafFlow:
     path: str = ""
     labels: set[str] = field(default_factory=set)
     #: Labels of the values in the leaf the user did not type (addresses, links, accounts,
-    #: numbers, identifiers, the whole leaf), leaving out copied phrases.
+    #: numbers, identifiers, paths), leaving out copied text (phrases, whole lines).
     value_labels: set[str] = field(default_factory=set)
     tools: set[str] = field(default_factory=set)
     sources: list[str] = field(default_factory=list)
@@ -435,8 +435,6 @@ class ValueIndex:
             if entry is not None:
                 _add(leaf, entry)
                 whole_user = entry.user
-                if not whole_user:
-                    foreign.update(entry.labels())
         values_user = bool(keys.values)
         for same in keys.values:
             value_user = False
