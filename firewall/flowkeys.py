@@ -175,7 +175,7 @@ def values(text: str) -> Iterator[Value]:
             word = word.strip(_EDGE)
             if not word:
                 continue
-            if word.isalpha() and not (len(word) <= 4 and word.isupper()):
+            if word.isalpha() and not (len(word) <= 4 and (word.isupper() or _in_iban(group))):
                 # A plain word (most of any text): it ends a number, and is nothing itself.
                 if group:
                     yield from _group_values(group)
@@ -194,7 +194,7 @@ def values(text: str) -> Iterator[Value]:
                 group = []
                 yield frozenset({"path:" + word.casefold().lstrip("./")}), frozenset()
                 continue
-            if _number_like(word):
+            if _number_like(word) or (word.isalpha() and len(word) <= 4 and _in_iban(group)):
                 group.append(word)
                 if len(group) > 12:
                     yield from _group_values(group[:-1])
@@ -207,6 +207,12 @@ def values(text: str) -> Iterator[Value]:
                 if keys:
                     yield keys, frozenset()
     yield from _group_values(group)
+
+
+def _in_iban(group: list[str]) -> bool:
+    """The run so far starts like an IBAN (``gb33``): its lower-case blocks belong to it."""
+    head = group[0] if group else ""
+    return len(head) >= 4 and head[:2].isalpha() and head[2:4].isdigit()
 
 
 def _number_like(word: str) -> bool:
