@@ -23,6 +23,7 @@ from firewall.conditions import FLOW_CALL_FIELDS
 from firewall.fieldlabels import FieldLabels
 from firewall.provenance import (
     MAX_ARGUMENT_CHARS,
+    MAX_LEAVES,
     MAX_RESULT_CHARS,
     PHRASE_LABELS,
     USER,
@@ -431,9 +432,12 @@ def _prepare(arguments: Mapping[str, Any], recipient_arguments: tuple[str, ...])
 
 
 def _leaf_texts(value: Any) -> list[tuple[str, str]]:
+    """The leaves ``argument_keys`` looked up, in the same order (so positions match)."""
     out, left = [], MAX_ARGUMENT_CHARS
     for path, text in leaves(value):
-        out.append((path, text[: max(left, 0)]))
+        if left <= 0 or len(out) >= MAX_LEAVES:
+            break
+        out.append((path, text[:left]))
         left -= len(text)
     return out
 

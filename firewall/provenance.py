@@ -56,8 +56,9 @@ HOLDERS_PER_KEY = 8
 MAX_RESULT_CHARS = 1_000_000
 #: Phrase keys indexed per result.
 MAX_PHRASES = 100_000
-#: Characters of one argument (all its leaves) that are looked up.
+#: Characters of one argument (all its leaves) that are looked up, and leaves per argument.
 MAX_ARGUMENT_CHARS = 100_000
+MAX_LEAVES = 1_000
 #: Phrases of the user's messages: up to this many words, from this many words of text.
 MAX_PHRASE_WORDS = 6
 MAX_PHRASE_SOURCE_WORDS = 2000
@@ -306,8 +307,10 @@ class ArgumentFlow:
                 if source not in seen:
                     seen.add(source)
                     flow.sources.append(source)
-        flow.from_user = bool(leaf_flows) and all(leaf.from_user for leaf in leaf_flows)
-        flow.found = bool(leaf_flows) and all(leaf.found for leaf in leaf_flows)
+        # What was not looked up is neither the user's nor known: a cut argument never is.
+        whole = bool(leaf_flows) and not flow.truncated
+        flow.from_user = whole and all(leaf.from_user for leaf in leaf_flows)
+        flow.found = whole and all(leaf.found for leaf in leaf_flows)
         return flow
 
     def foreign_labels(self) -> set[str]:
@@ -337,10 +340,9 @@ def argument_keys(value: Any, limit: int = MAX_ARGUMENT_CHARS) -> tuple[list[Lea
     left = limit
     truncated = False
     for path, raw in leaves(value):
-        if left <= 0:
+        if left <= 0 or len(out) >= MAX_LEAVES:
             truncated = True
-            out.append(LeafKeys(path, truncated=True))
-            continue
+            break
         keys = lookup_keys(path, raw, left)
         left -= min(len(raw), left)
         out.append(keys)
@@ -462,7 +464,7 @@ class ValueIndex:
                         hidden_foreign = True
                         if counts_as_value:
                             foreign.update(entry.labels())
-        leaf.from_user = whole_user or (values_user and not hidden_foreign)
+        leaf.from_user = (whole_user or (values_user and not hidden_foreign)) and not keys.truncated
         if leaf.from_user:
             leaf.labels.add(USER)
         else:
