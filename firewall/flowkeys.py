@@ -61,6 +61,7 @@ _INVISIBLE = dict.fromkeys(
 _SEPARATORS = str.maketrans({c: " " for c in "<>()[]{},;|`\\^"})
 _QUOTES = str.maketrans({c: " " for c in "\"'"})
 _EDGE = ".,;:!?\"'*_~-=+/#&"
+_NUMBER_EDGE = ".,;:!?\"'()[]{}<>€$£¥%"
 _ALNUM_ONLY = re.compile(r"[^0-9a-z]+")
 _DIGITS_ONLY = re.compile(r"[^0-9]+")
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]{0,60}_\d{1,9}>")
@@ -83,11 +84,43 @@ def normalise(text: str) -> str:
     return " ".join(clean(text).split()).casefold()
 
 
+def canonical_number(word: str) -> str | None:
+    """``"950"``, ``"950.00"``, ``"1,950"`` -> ``"950"``, ``"950"``, ``"1950"``; else ``None``."""
+    word = word.strip(_NUMBER_EDGE)
+    if not word or len(word) > 18 or not word[0].isdigit():
+        return None
+    whole, _, cents = word.replace(",", "").partition(".")
+    if not whole.isdigit() or (cents and not cents.isdigit()):
+        return None
+    cents = cents.rstrip("0")
+    return f"{int(whole)}.{cents}" if cents else str(int(whole))
+
+
+def amount_keys(text: str) -> set[str]:
+    """Whole-value keys of every number in ``text`` (an amount the model may copy alone).
+
+    Only a leaf that is just that number is looked up by them: a number inside a longer
+    text says nothing, so these never label a sentence.
+    """
+    keys = set()
+    for word in text.split():
+        word = word.strip(_NUMBER_EDGE)
+        if word[:1].isdigit():
+            number = canonical_number(word)
+            if number is not None:
+                keys.add("v:" + number)
+    return keys
+
+
 def whole_key(text: str, *, short: bool = False) -> str | None:
     """The key of ``text`` as one value; ``short`` keeps values too short to trace alone."""
     norm = normalise(text)
     if not norm or len(norm) > MAX_WHOLE_CHARS:
         return None
+    if short and norm[:1].isdigit():
+        number = canonical_number(norm)
+        if number is not None:
+            return "v:" + number
     if not short and (
         len(norm) < MIN_VALUE_CHARS or (norm.isdigit() and len(norm) < MIN_NUMBER_DIGITS)
     ):

@@ -22,6 +22,7 @@ from typing import Any
 
 from firewall.flowkeys import (
     MAX_WHOLE_CHARS,
+    amount_keys,
     clean,
     decoded_layers,
     normalise,
@@ -138,6 +139,7 @@ def index_text(
                 if key is not None:
                     keys.add(key)
         keys.update(parts(text))
+        keys.update(amount_keys(text))
         for layer in decoded_layers(text, depth=1):
             layer = clean(layer)
             key = whole_key(layer)
