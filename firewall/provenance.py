@@ -355,9 +355,13 @@ class ValueIndex:
     """Key digest -> what held it. Not thread-safe: the session graph holds the lock."""
 
     def __init__(self) -> None:
-        self._entries: dict[int, _Entry] = {}
-        self._keys_of: dict[str, list[tuple[_Kind, tuple[int, ...]]]] = {}
-        self._kinds: dict[_Kind, _Kind] = {}
+        # A key held once (most keys: phrases, numbers) is a ``(node, kind id)`` pair, which
+        # the garbage collector stops tracking; a key held more often is an ``_Entry``. So a
+        # large result does not make every later collection walk millions of objects.
+        self._entries: dict[int, _Entry | tuple[str, int]] = {}
+        self._keys_of: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
+        self._kind_ids: dict[_Kind, int] = {}
+        self._kind_list: list[_Kind] = []
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -365,36 +369,63 @@ class ValueIndex:
     def add(self, holder: Holder, keys: Iterable[int]) -> None:
         """Remember that ``holder`` contained every key in ``keys``."""
         stored = tuple(keys)
-        kind = self._kind(holder)
+        kind_id = self._kind_id(holder)
+        kind = self._kind_list[kind_id]
         entries = self._entries
         node = holder.node
+        single = (node, kind_id)
         for key in stored:
             entry = entries.get(key)
             if entry is None:
-                entry = entries[key] = _Entry()
+                entries[key] = single
+                continue
+            if type(entry) is tuple:
+                entry = entries[key] = self._grown(entry)
             holders = entry.holders
             holders.append(node)
             if len(holders) > HOLDERS_PER_KEY:
                 del holders[0]
             entry.kinds[kind] = entry.kinds.get(kind, 0) + 1
-        self._keys_of.setdefault(node, []).append((kind, stored))
+        self._keys_of.setdefault(node, []).append((kind_id, stored))
 
-    def _kind(self, holder: Holder) -> _Kind:
+    def _kind_id(self, holder: Holder) -> int:
         kind = (holder.labels, holder.tool, holder.user)
-        return self._kinds.setdefault(kind, kind)
+        found = self._kind_ids.get(kind)
+        if found is None:
+            found = self._kind_ids[kind] = len(self._kind_list)
+            self._kind_list.append(kind)
+        return found
+
+    def _grown(self, single: tuple[str, int]) -> _Entry:
+        entry = _Entry()
+        entry.holders.append(single[0])
+        entry.kinds[self._kind_list[single[1]]] = 1
+        return entry
+
+    def _get(self, key: int) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is None or type(entry) is not tuple:
+            return entry
+        return self._grown(entry)
 
     def remove(self, node: str) -> None:
         """Forget everything ``node`` contributed (when the graph evicts it)."""
-        for kind, keys in self._keys_of.pop(node, ()):
+        entries = self._entries
+        for kind_id, keys in self._keys_of.pop(node, ()):
+            kind = self._kind_list[kind_id]
             for key in keys:
-                entry = self._entries.get(key)
+                entry = entries.get(key)
                 if entry is None:
+                    continue
+                if type(entry) is tuple:
+                    if entry[0] == node:
+                        del entries[key]
                     continue
                 while node in entry.holders:
                     entry.holders.remove(node)
                 _decrement(entry.kinds, kind)
                 if not entry.kinds:
-                    del self._entries[key]
+                    del entries[key]
 
     def lookup(self, value: Any) -> ArgumentFlow:
         """Where ``value`` (an argument, possibly nested) came from, leaf by leaf."""
@@ -416,7 +447,7 @@ class ValueIndex:
             flows[name] = [self._leaf(k) for k in leaf_keys]
         for group, keys in joins.items():
             for key in keys:
-                entry = self._entries.get(key)
+                entry = self._get(key)
                 if entry is None:
                     continue
                 for name, position in group:
@@ -431,11 +462,11 @@ class ValueIndex:
 
     def _leaf(self, keys: LeafKeys) -> LeafFlow:
         leaf = LeafFlow(path=keys.path, truncated=keys.truncated)
-        entries = self._entries
+        get = self._get
         foreign: set[str] = set()  # labels of values the user did not type
         whole_user = False
         if keys.whole is not None:
-            entry = entries.get(keys.whole)
+            entry = get(keys.whole)
             if entry is not None:
                 _add(leaf, entry)
                 whole_user = entry.user
@@ -444,7 +475,7 @@ class ValueIndex:
             value_user = False
             labels: set[str] = set()
             for key in same:
-                entry = entries.get(key)
+                entry = get(key)
                 if entry is not None:
                     _add(leaf, entry)
                     value_user = value_user or entry.user
@@ -453,13 +484,13 @@ class ValueIndex:
             if not value_user:
                 foreign |= labels
         for key in keys.derived:
-            entry = entries.get(key)
+            entry = get(key)
             if entry is not None:
                 _add(leaf, entry)
         hidden_foreign = False
         for group, counts_as_value in ((keys.hidden, True), (keys.phrases, False)):
             for key in group:
-                entry = entries.get(key)
+                entry = get(key)
                 if entry is not None:
                     _add(leaf, entry)
                     if not entry.user:
