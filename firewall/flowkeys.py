@@ -114,6 +114,8 @@ def amount_keys(text: str) -> set[str]:
 
 def whole_key(text: str, *, short: bool = False) -> str | None:
     """The key of ``text`` as one value; ``short`` keeps values too short to trace alone."""
+    if len(text) > 16 * MAX_WHOLE_CHARS:
+        return None  # even with its whitespace collapsed, too long to be one value
     norm = normalise(text)
     if not norm or len(norm) > MAX_WHOLE_CHARS:
         return None

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from firewall.flowkeys import (
-    MAX_WHOLE_CHARS,
     amount_keys,
     clean,
     decoded_layers,
@@ -133,7 +132,7 @@ def index_text(
         key = whole_key(text)
         if key is not None:
             keys.add(key)
-        if "\n" in text and len(text) <= 64 * MAX_WHOLE_CHARS:
+        if "\n" in text:
             for line in text.splitlines():
                 key = whole_key(line)
                 if key is not None:
