@@ -2,15 +2,20 @@
 
 Prints the median ``check()`` latency with 10, 1,000 and 100,000 earlier events in the
 session (the default policy, whose flow rules look up provenance on every payment and
-mail), and decisions per second through the hash-chained audit log on SQLite and, when
-reachable, PostgreSQL (``FIREWALL_TEST_POSTGRES``).
+mail); ``after()`` + the next ``check()`` on a 20 KB untrusted page (ordinary and
+attacker-shaped), a 1 MB and a 5 MB output (the assistant pack); and decisions per second
+through the hash-chained audit log on SQLite and, when reachable, PostgreSQL
+(``FIREWALL_TEST_POSTGRES``).
 
     .venv/bin/python benchmarks/bench_graph.py
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import random
+import re
 import statistics
 import tempfile
 import threading
@@ -111,6 +116,136 @@ def memory_per_10k_events() -> tuple[float, float]:
     return results[0], results[1]
 
 
+ASSISTANT = ROOT / "policies" / "assistant.yaml"
+# The provenance email pattern this project used before its linear scanner: it backtracks
+# over a long run of word characters, once per starting position.
+OLD_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_VOCABULARY = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "is",
+    "that",
+    "for",
+    "it",
+    "as",
+    "with",
+    "was",
+    "on",
+    "be",
+    "by",
+    "this",
+    "are",
+    "from",
+    "at",
+    "or",
+    "an",
+    "have",
+    "not",
+    "which",
+    "you",
+    "were",
+    "all",
+    "we",
+    "when",
+    "there",
+    "can",
+    "been",
+    "has",
+    "more",
+    "if",
+    "will",
+    "one",
+    "about",
+    "up",
+    "out",
+    "so",
+    "invoice",
+    "payment",
+    "meeting",
+    "account",
+    "review",
+    "travel",
+    "hotel",
+    "flight",
+    "booking",
+    "report",
+    "team",
+]
+_VALUES = (
+    "billing@shop.test",
+    "https://news.test/a/b?c=1",
+    "GB82 WEST 1234 5698 7654 32",
+    "INV-2024-0042",
+    "+49 30 1234567",
+    "www.example.org/path",
+)
+
+
+def page(chars: int, seed: int = 7) -> str:
+    """Text like a web page or a mail thread: words, with an address or link now and then."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    size = 0
+    while size < chars:
+        word = rng.choice(_VALUES) if rng.random() < 0.02 else rng.choice(_VOCABULARY)
+        out.append(word)
+        size += len(word) + 1
+    return " ".join(out)[:chars]
+
+
+def after_then_check_ms(fw: Firewall, output: str, repeat: int) -> float:
+    """Median of ``after()`` on ``output`` plus the next ``check()`` in the same session."""
+    samples = []
+    fetch = ToolCall(name="fetch_web_page", arguments={"url": "https://news.test/a"})
+    send = ToolCall(
+        name="send_email",
+        arguments={"to": "me@example.com", "subject": "Summary", "body": output[:400]},
+    )
+    for i in range(repeat):
+        session = f"page-{len(output)}-{i}"
+        fw.record_message(
+            session, "user", "Summarise https://news.test/a and mail it to me@example.com"
+        )
+        start = time.perf_counter()
+        fw.after(fetch, output, session=session)
+        fw.check(send, WHO, session=session)
+        samples.append(time.perf_counter() - start)
+        fw.graphs.drop(session)
+    return statistics.median(samples) * 1000
+
+
+def pages() -> None:
+    policy = load_policy(ASSISTANT)
+    no_redaction = policy.redaction.model_copy(update={"enabled": False})
+    fast = Firewall(dataclasses.replace(policy, redaction=no_redaction))
+    print("after() + next check(), assistant pack, provenance only (redaction off):")
+    after_then_check_ms(fast, page(2_000), 3)  # warm up
+    rows = [
+        ("20 KB page", page(20_000), 21),
+        ("20 KB attacker page (a...a@)", "a" * 20_000 + "@", 21),
+        ("1 MB output", page(1_000_000), 3),
+        ("5 MB output", page(5_000_000), 1),
+    ]
+    for name, text, repeat in rows:
+        ms = after_then_check_ms(fast, text, repeat)
+        per_kb = ms / (len(text) / 1000)
+        print(f"  {name:<30} {ms:9.1f} ms   ({per_kb:.3f} ms per KB)")
+    start = time.perf_counter()
+    OLD_EMAIL.findall("a" * 20_000 + "@")
+    print(
+        f"  the replaced email pattern alone on the attacker page: "
+        f"{(time.perf_counter() - start) * 1000:.0f} ms"
+    )
+    withheld = Firewall(policy)
+    after_then_check_ms(withheld, page(2_000), 1)  # loads the redaction engine
+    ms = after_then_check_ms(withheld, page(5_000_000), 1)
+    print(f"  5 MB output with redaction on (withheld, not indexed): {ms:.1f} ms")
+
+
 def audit_rate(
     target: str,
     n: int,
@@ -163,6 +298,8 @@ def main() -> None:
         f"memory held per 10,000 events: {with_record:.1f} MB with the in-memory decision"
         f" record, {without:.1f} MB without it"
     )
+
+    pages()
 
     print("audit log throughput (hash chain, one record per decision, fail-closed commit):")
     with tempfile.TemporaryDirectory() as tmp:

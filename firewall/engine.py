@@ -353,13 +353,15 @@ class Firewall:
                 error=f"{type(exc).__name__} during redaction",
             )
         try:
-            # A withheld output never reaches the model: only the notice is recorded.
+            # A withheld output never reaches the model: only the notice is recorded. An
+            # output redaction left unchanged is indexed once.
+            unchanged = redacted.output is output or redacted.output == output
             self.record_result(
                 call,
                 redacted.output,
                 session=session,
                 labels=redacted.labels,
-                original=None if redacted.withheld else output,
+                original=None if redacted.withheld or unchanged else output,
             )
             for sink in self.sinks:  # sinks that log redactions (the audit log) get one record
                 note = getattr(sink, "record_redaction", None)

@@ -11,6 +11,7 @@ cut into *keys* in one canonical form per kind, so every such variant gives the 
 - ``num:`` six or more digits (accounts, phones, cards), digits only;
 - ``id:`` identifiers holding a letter and a digit (``INV-2024-0042``), letters and digits;
 - ``ph:`` redaction placeholders (``<EMAIL_ADDRESS_1>``);
+- ``path:`` file paths (``shared/finance/q3.xlsx``), without a leading ``./`` or ``/``;
 - ``v:`` a whole value or line: NFKC, invisible characters out, entities decoded,
   whitespace collapsed, case-folded;
 - ``p:`` five-word phrases (shingles), so copied sentences are traced.
@@ -60,6 +61,7 @@ _INVISIBLE = dict.fromkeys(
 _SEPARATORS = str.maketrans({c: " " for c in "<>()[]{},;|`\\^"})
 _QUOTES = str.maketrans({c: " " for c in "\"'"})
 _EDGE = ".,;:!?\"'*_~-=+/#&"
+_NUMBER_EDGE = ".,;:!?\"'()[]{}<>€$£¥%"
 _ALNUM_ONLY = re.compile(r"[^0-9a-z]+")
 _DIGITS_ONLY = re.compile(r"[^0-9]+")
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]{0,60}_\d{1,9}>")
@@ -82,11 +84,45 @@ def normalise(text: str) -> str:
     return " ".join(clean(text).split()).casefold()
 
 
+def canonical_number(word: str) -> str | None:
+    """``"950"``, ``"950.00"``, ``"1,950"`` -> ``"950"``, ``"950"``, ``"1950"``; else ``None``."""
+    word = word.strip(_NUMBER_EDGE)
+    if not word or len(word) > 18 or not word[0].isdigit():
+        return None
+    whole, _, cents = word.replace(",", "").partition(".")
+    if not whole.isdigit() or (cents and not cents.isdigit()):
+        return None
+    cents = cents.rstrip("0")
+    return f"{int(whole)}.{cents}" if cents else str(int(whole))
+
+
+def amount_keys(text: str) -> set[str]:
+    """Whole-value keys of every number in ``text`` (an amount the model may copy alone).
+
+    Only a leaf that is just that number is looked up by them: a number inside a longer
+    text says nothing, so these never label a sentence.
+    """
+    keys = set()
+    for word in text.split():
+        word = word.strip(_NUMBER_EDGE)
+        if word[:1].isdigit():
+            number = canonical_number(word)
+            if number is not None:
+                keys.add("v:" + number)
+    return keys
+
+
 def whole_key(text: str, *, short: bool = False) -> str | None:
     """The key of ``text`` as one value; ``short`` keeps values too short to trace alone."""
+    if len(text) > 16 * MAX_WHOLE_CHARS:
+        return None  # even with its whitespace collapsed, too long to be one value
     norm = normalise(text)
     if not norm or len(norm) > MAX_WHOLE_CHARS:
         return None
+    if short and norm[:1].isdigit():
+        number = canonical_number(norm)
+        if number is not None:
+            return "v:" + number
     if not short and (
         len(norm) < MIN_VALUE_CHARS or (norm.isdigit() and len(norm) < MIN_NUMBER_DIGITS)
     ):
@@ -174,7 +210,7 @@ def values(text: str) -> Iterator[Value]:
             word = word.strip(_EDGE)
             if not word:
                 continue
-            if word.isalpha() and not (len(word) <= 4 and word.isupper()):
+            if word.isalpha() and not (len(word) <= 4 and (word.isupper() or _in_iban(group))):
                 # A plain word (most of any text): it ends a number, and is nothing itself.
                 if group:
                     yield from _group_values(group)
@@ -187,7 +223,13 @@ def values(text: str) -> Iterator[Value]:
                     group = []
                     yield frozenset(link[1:]), frozenset(link[:1])
                     continue
-            if _number_like(word):
+            if "/" in word and len(word) >= 4 and "://" not in word:
+                # A file path (``shared/finance/q3.xlsx``): the same with or without ``./``.
+                yield from _group_values(group)
+                group = []
+                yield frozenset({"path:" + word.casefold().lstrip("./")}), frozenset()
+                continue
+            if _number_like(word) or (word.isalpha() and len(word) <= 4 and _in_iban(group)):
                 group.append(word)
                 if len(group) > 12:
                     yield from _group_values(group[:-1])
@@ -200,6 +242,12 @@ def values(text: str) -> Iterator[Value]:
                 if keys:
                     yield keys, frozenset()
     yield from _group_values(group)
+
+
+def _in_iban(group: list[str]) -> bool:
+    """The run so far starts like an IBAN (``gb33``): its lower-case blocks belong to it."""
+    head = group[0] if group else ""
+    return len(head) >= 4 and head[:2].isalpha() and head[2:4].isdigit()
 
 
 def _number_like(word: str) -> bool:
@@ -246,10 +294,13 @@ def _group_values(group: list[str]) -> Iterator[Value]:
                 yield keys, frozenset()
         return
     derived = frozenset(k for w in group if not w.isalpha() for k in _word_keys(w))
-    digits = _DIGITS_ONLY.sub("", "".join(compact))
+    joined = "".join(compact)
+    digits = _DIGITS_ONLY.sub("", joined)
     same = set()
     if len(digits) >= MIN_NUMBER_DIGITS:
         same.add("num:" + digits)
+    if len(joined) >= 6 and digits and len(digits) < len(joined):
+        same.add("id:" + joined.casefold())  # ``HT ROME 66613`` is ``HT-ROME-66613``
     if group[0].startswith("+") or group[0].startswith("00"):
         rest = _DIGITS_ONLY.sub("", "".join(compact[1:]))
         if len(rest) >= MIN_NUMBER_DIGITS:
@@ -261,18 +312,33 @@ def _group_values(group: list[str]) -> Iterator[Value]:
             yield frozenset({key}), frozenset()
 
 
+#: IBAN length per country (ISO 13616 registry): a run of blocks is read as exactly one.
+# fmt: off
+IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27,
+    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27,
+    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22,
+    "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32,
+    "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24,
+    "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31,
+    "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28, "TL": 23,
+    "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+# fmt: on
+
+
 def valid_iban(compact: str) -> str | None:
-    """The longest prefix of ``compact`` that passes the IBAN checksum (ISO 13616)."""
-    if len(compact) < 15 or not compact[:2].isalpha() or not compact[2:4].isdigit():
+    """The IBAN at the start of ``compact`` (its country's length, checksum ISO 13616)."""
+    length = IBAN_LENGTHS.get(compact[:2])
+    if length is None or len(compact) < length or not compact[2:4].isdigit():
         return None
-    if not compact.isalnum() or not compact.isascii():
+    candidate = compact[:length]
+    if not candidate.isalnum() or not candidate.isascii():
         return None
-    for length in range(min(len(compact), 34), 14, -1):
-        candidate = compact[:length]
-        digits = "".join(str(int(c, 36)) for c in candidate[4:] + candidate[:4])
-        if int(digits) % 97 == 1:
-            return candidate
-    return None
+    digits = "".join(str(int(c, 36)) for c in candidate[4:] + candidate[:4])
+    return candidate if int(digits) % 97 == 1 else None
 
 
 def canonical_email(text: str) -> str | None:

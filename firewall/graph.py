@@ -19,24 +19,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from firewall.callflow import PreparedCall, lookup_call, prepare_call
 from firewall.conditions import FLOW_CALL_FIELDS
 from firewall.fieldlabels import FieldLabels
 from firewall.provenance import (
-    MAX_ARGUMENT_CHARS,
     MAX_RESULT_CHARS,
     PHRASE_LABELS,
     USER,
     ArgumentFlow,
     Holder,
-    LeafKeys,
     ValueIndex,
-    argument_keys,
     index_text,
-    join_keys,
-    leaves,
-    lookup_keys,
 )
-from firewall.recipients import recipients as split_recipients
 
 NodeKind = Literal["session", "message", "call", "result", "dataset"]
 EdgeKind = Literal["proposes", "produces", "reads", "writes", "flows_to"]
@@ -276,7 +270,7 @@ class SessionGraph:
         ``recipients`` names the arguments holding message recipients: each address in
         them gets its own record. The keys are computed before the lock is taken.
         """
-        prepared = _prepare(arguments, recipients)
+        prepared = prepare_call(arguments, recipients)
         with self._lock:
             return self._lookup(prepared)
 
@@ -325,23 +319,11 @@ class SessionGraph:
             node_id, arguments = self._unsettled.popitem(last=False)
             node = self._nodes.get(node_id)
             if node is not None:
-                self._flow_edges(node, self._lookup(_prepare(arguments, ())))
+                self._flow_edges(node, self._lookup(prepare_call(arguments)))
 
-    def _lookup(self, prepared: _Prepared) -> Provenance:
-        flows = self._index.lookup_prepared(prepared.arguments, prepared.joins)
-        addresses = self._index.lookup_prepared(prepared.addresses, {})
-        records = []
-        for i, recipient in enumerate(prepared.recipients):
-            record = addresses[str(i)].as_dict()
-            del record["leaves"]
-            record.update(
-                address=recipient.address,
-                argument=recipient.argument,
-                domain=recipient.domain,
-                registered_domain=recipient.registered_domain,
-            )
-            records.append(record)
-        return Provenance(flows, records, truncated=bool(self._truncated))
+    def _lookup(self, prepared: PreparedCall) -> Provenance:
+        flows, recipients = lookup_call(self._index, prepared)
+        return Provenance(flows, recipients, truncated=bool(self._truncated))
 
     def _new(
         self, kind: NodeKind, prefix: str, attrs: dict[str, Any], labels: Any = frozenset()
@@ -384,53 +366,6 @@ class SessionGraph:
             if node.kind == "call" and self._last_call_of_tool.get(tool) == node_id:
                 del self._last_call_of_tool[tool]
             self._events -= 1
-
-
-@dataclass
-class _Prepared:
-    """The lookup keys of one call's arguments, computed outside the session's lock."""
-
-    arguments: dict[str, tuple[list[LeafKeys], bool]]
-    joins: dict[tuple[tuple[str, int], ...], set[int]]
-    recipients: list[Any]
-    addresses: dict[str, tuple[list[LeafKeys], bool]]
-
-
-def _prepare(arguments: Mapping[str, Any], recipient_arguments: tuple[str, ...]) -> _Prepared:
-    prepared = {name: argument_keys(value) for name, value in arguments.items()}
-    # A value split in two: each pair of neighbouring leaves, and all of them, read as one.
-    texts: list[tuple[tuple[str, int], str]] = []
-    for name, value in arguments.items():
-        for position, (_, text) in enumerate(_leaf_texts(value)):
-            texts.append(((name, position), text))
-    joins: dict[tuple[tuple[str, int], ...], set[int]] = {}
-    own: set[int] = set()
-    for keys, _ in prepared.values():
-        for leaf in keys:
-            own |= leaf.all_keys()
-    for (a, first), (b, second) in itertools.pairwise(texts):
-        found = join_keys([first, second]) - own
-        if found:
-            joins[(a, b)] = found
-    if len(texts) > 2:
-        found = join_keys([t for _, t in texts]) - own
-        for pair in joins.values():
-            found -= pair
-        if found:
-            joins[tuple(where for where, _ in texts)] = found
-    found_recipients = split_recipients(arguments, recipient_arguments)
-    addresses = {
-        str(i): ([lookup_keys("", r.written, 1024)], False) for i, r in enumerate(found_recipients)
-    }
-    return _Prepared(prepared, joins, found_recipients, addresses)
-
-
-def _leaf_texts(value: Any) -> list[tuple[str, str]]:
-    out, left = [], MAX_ARGUMENT_CHARS
-    for path, text in leaves(value):
-        out.append((path, text[: max(left, 0)]))
-        left -= len(text)
-    return out
 
 
 def _principal(principal: Any) -> dict[str, Any] | None:

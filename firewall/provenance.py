@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from firewall.flowkeys import (
-    MAX_WHOLE_CHARS,
+    amount_keys,
     clean,
     decoded_layers,
     normalise,
@@ -56,8 +56,9 @@ HOLDERS_PER_KEY = 8
 MAX_RESULT_CHARS = 1_000_000
 #: Phrase keys indexed per result.
 MAX_PHRASES = 100_000
-#: Characters of one argument (all its leaves) that are looked up.
+#: Characters of one argument (all its leaves) that are looked up, and leaves per argument.
 MAX_ARGUMENT_CHARS = 100_000
+MAX_LEAVES = 1_000
 #: Phrases of the user's messages: up to this many words, from this many words of text.
 MAX_PHRASE_WORDS = 6
 MAX_PHRASE_SOURCE_WORDS = 2000
@@ -131,12 +132,13 @@ def index_text(
         key = whole_key(text)
         if key is not None:
             keys.add(key)
-        if "\n" in text and len(text) <= 64 * MAX_WHOLE_CHARS:
+        if "\n" in text:
             for line in text.splitlines():
                 key = whole_key(line)
                 if key is not None:
                     keys.add(key)
         keys.update(parts(text))
+        keys.update(amount_keys(text))
         for layer in decoded_layers(text, depth=1):
             layer = clean(layer)
             key = whole_key(layer)
@@ -256,7 +258,7 @@ class LeafFlow:
     path: str = ""
     labels: set[str] = field(default_factory=set)
     #: Labels of the values in the leaf the user did not type (addresses, links, accounts,
-    #: numbers, identifiers, the whole leaf), leaving out copied phrases.
+    #: numbers, identifiers, paths), leaving out copied text (phrases, whole lines).
     value_labels: set[str] = field(default_factory=set)
     tools: set[str] = field(default_factory=set)
     sources: list[str] = field(default_factory=list)
@@ -306,8 +308,10 @@ class ArgumentFlow:
                 if source not in seen:
                     seen.add(source)
                     flow.sources.append(source)
-        flow.from_user = bool(leaf_flows) and all(leaf.from_user for leaf in leaf_flows)
-        flow.found = bool(leaf_flows) and all(leaf.found for leaf in leaf_flows)
+        # What was not looked up is neither the user's nor known: a cut argument never is.
+        whole = bool(leaf_flows) and not flow.truncated
+        flow.from_user = whole and all(leaf.from_user for leaf in leaf_flows)
+        flow.found = whole and all(leaf.found for leaf in leaf_flows)
         return flow
 
     def foreign_labels(self) -> set[str]:
@@ -337,10 +341,9 @@ def argument_keys(value: Any, limit: int = MAX_ARGUMENT_CHARS) -> tuple[list[Lea
     left = limit
     truncated = False
     for path, raw in leaves(value):
-        if left <= 0:
+        if left <= 0 or len(out) >= MAX_LEAVES:
             truncated = True
-            out.append(LeafKeys(path, truncated=True))
-            continue
+            break
         keys = lookup_keys(path, raw, left)
         left -= min(len(raw), left)
         out.append(keys)
@@ -351,9 +354,13 @@ class ValueIndex:
     """Key digest -> what held it. Not thread-safe: the session graph holds the lock."""
 
     def __init__(self) -> None:
-        self._entries: dict[int, _Entry] = {}
-        self._keys_of: dict[str, list[tuple[_Kind, tuple[int, ...]]]] = {}
-        self._kinds: dict[_Kind, _Kind] = {}
+        # A key held once (most keys: phrases, numbers) is a ``(node, kind id)`` pair, which
+        # the garbage collector stops tracking; a key held more often is an ``_Entry``. So a
+        # large result does not make every later collection walk millions of objects.
+        self._entries: dict[int, _Entry | tuple[str, int]] = {}
+        self._keys_of: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
+        self._kind_ids: dict[_Kind, int] = {}
+        self._kind_list: list[_Kind] = []
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -361,36 +368,63 @@ class ValueIndex:
     def add(self, holder: Holder, keys: Iterable[int]) -> None:
         """Remember that ``holder`` contained every key in ``keys``."""
         stored = tuple(keys)
-        kind = self._kind(holder)
+        kind_id = self._kind_id(holder)
+        kind = self._kind_list[kind_id]
         entries = self._entries
         node = holder.node
+        single = (node, kind_id)
         for key in stored:
             entry = entries.get(key)
             if entry is None:
-                entry = entries[key] = _Entry()
+                entries[key] = single
+                continue
+            if type(entry) is tuple:
+                entry = entries[key] = self._grown(entry)
             holders = entry.holders
             holders.append(node)
             if len(holders) > HOLDERS_PER_KEY:
                 del holders[0]
             entry.kinds[kind] = entry.kinds.get(kind, 0) + 1
-        self._keys_of.setdefault(node, []).append((kind, stored))
+        self._keys_of.setdefault(node, []).append((kind_id, stored))
 
-    def _kind(self, holder: Holder) -> _Kind:
+    def _kind_id(self, holder: Holder) -> int:
         kind = (holder.labels, holder.tool, holder.user)
-        return self._kinds.setdefault(kind, kind)
+        found = self._kind_ids.get(kind)
+        if found is None:
+            found = self._kind_ids[kind] = len(self._kind_list)
+            self._kind_list.append(kind)
+        return found
+
+    def _grown(self, single: tuple[str, int]) -> _Entry:
+        entry = _Entry()
+        entry.holders.append(single[0])
+        entry.kinds[self._kind_list[single[1]]] = 1
+        return entry
+
+    def _get(self, key: int) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is None or type(entry) is not tuple:
+            return entry
+        return self._grown(entry)
 
     def remove(self, node: str) -> None:
         """Forget everything ``node`` contributed (when the graph evicts it)."""
-        for kind, keys in self._keys_of.pop(node, ()):
+        entries = self._entries
+        for kind_id, keys in self._keys_of.pop(node, ()):
+            kind = self._kind_list[kind_id]
             for key in keys:
-                entry = self._entries.get(key)
+                entry = entries.get(key)
                 if entry is None:
+                    continue
+                if type(entry) is tuple:
+                    if entry[0] == node:
+                        del entries[key]
                     continue
                 while node in entry.holders:
                     entry.holders.remove(node)
                 _decrement(entry.kinds, kind)
                 if not entry.kinds:
-                    del self._entries[key]
+                    del entries[key]
 
     def lookup(self, value: Any) -> ArgumentFlow:
         """Where ``value`` (an argument, possibly nested) came from, leaf by leaf."""
@@ -412,7 +446,7 @@ class ValueIndex:
             flows[name] = [self._leaf(k) for k in leaf_keys]
         for group, keys in joins.items():
             for key in keys:
-                entry = self._entries.get(key)
+                entry = self._get(key)
                 if entry is None:
                     continue
                 for name, position in group:
@@ -427,22 +461,20 @@ class ValueIndex:
 
     def _leaf(self, keys: LeafKeys) -> LeafFlow:
         leaf = LeafFlow(path=keys.path, truncated=keys.truncated)
-        entries = self._entries
+        get = self._get
         foreign: set[str] = set()  # labels of values the user did not type
         whole_user = False
         if keys.whole is not None:
-            entry = entries.get(keys.whole)
+            entry = get(keys.whole)
             if entry is not None:
                 _add(leaf, entry)
                 whole_user = entry.user
-                if not whole_user:
-                    foreign.update(entry.labels())
         values_user = bool(keys.values)
         for same in keys.values:
             value_user = False
             labels: set[str] = set()
             for key in same:
-                entry = entries.get(key)
+                entry = get(key)
                 if entry is not None:
                     _add(leaf, entry)
                     value_user = value_user or entry.user
@@ -451,20 +483,20 @@ class ValueIndex:
             if not value_user:
                 foreign |= labels
         for key in keys.derived:
-            entry = entries.get(key)
+            entry = get(key)
             if entry is not None:
                 _add(leaf, entry)
         hidden_foreign = False
         for group, counts_as_value in ((keys.hidden, True), (keys.phrases, False)):
             for key in group:
-                entry = entries.get(key)
+                entry = get(key)
                 if entry is not None:
                     _add(leaf, entry)
                     if not entry.user:
                         hidden_foreign = True
                         if counts_as_value:
                             foreign.update(entry.labels())
-        leaf.from_user = whole_user or (values_user and not hidden_foreign)
+        leaf.from_user = (whole_user or (values_user and not hidden_foreign)) and not keys.truncated
         if leaf.from_user:
             leaf.labels.add(USER)
         else:
