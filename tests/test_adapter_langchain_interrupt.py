@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, interrupt
 
-from adapters.langchain import FirewallMiddleware
+from adapters.langchain import FirewallMiddleware, guard_tools
 from firewall import Firewall, Verdict, load_policy
 from firewall.redact.engine import analyzer_for
 from tests.langchain_support import POLICY, ScriptedChatModel, Shop, build_shop, calls
@@ -166,3 +166,23 @@ def test_async_interrupt_approve_and_reject(shop: Shop) -> None:
     asyncio.run(run())
     assert shop.runs == [BULK] and shop.count("customers") == 3 and shop.count("orders") == 0
     assert [d.verdict for d in fw.memory.decisions].count(Verdict.DENY) == 1
+
+
+def test_guarded_tools_in_a_graph_pause_the_same_way(shop: Shop) -> None:
+    fw = Firewall(load_policy(POLICY))
+    model = ScriptedChatModel(
+        script=[
+            calls(("run_sql", {"query": BULK}), ("run_sql", {"query": "DROP TABLE orders"})),
+            AIMessage("Done."),
+        ]
+    )
+    tools = guard_tools(shop.tools(), fw, approval="interrupt")
+    agent = create_agent(model, tools, checkpointer=InMemorySaver())
+    paused, config = start(agent, "guarded")
+    (pause,) = paused["__interrupt__"]  # the DROP was denied outright, not held
+    assert pause.value["arguments"] == {"query": BULK} and pause.value["session"] == "guarded"
+    assert shop.runs == []
+    agent.invoke(Command(resume={"decision": "approve", "by": "alice"}), config)
+    assert shop.runs == [BULK] and "orders" in shop.tables()
+    (approved,) = [d for d in fw.memory.decisions if d.allowed]
+    assert approved.approved_by == "alice"

@@ -116,7 +116,7 @@ def test_the_thread_is_the_session_and_its_graph_holds_the_conversation() -> Non
     agent.invoke({"messages": [HumanMessage(prompt)]}, {"configurable": {"thread_id": "crm-7"}})
     graph = fw.graph("crm-7")
     roles = [n.attrs["role"] for n in graph.nodes("message")]
-    assert roles == ["user", "assistant", "assistant", "assistant"]
+    assert roles == ["user", "assistant", "assistant"]  # the turns that proposed calls
     tools = [n.attrs["tool"] for n in graph.nodes("call")]
     assert tools == ["read_email", "send_email"]
     assert len(graph.edges("proposes")) == 2

@@ -57,9 +57,9 @@ class FirewallMiddleware(AgentMiddleware):
         self._lock = threading.Lock()
         #: Messages already recorded, by id: ``before_agent`` sees the whole thread each run.
         self._recorded: OrderedDict[tuple[str | None, str], None] = OrderedDict()
-        #: Results of calls approved through an interrupt, by (session, task, tool-call id):
+        #: Results of calls approved through an interrupt, by (session, task, tool-call id, call):
         #: if the task runs again the call is not run twice.
-        self._ran: OrderedDict[tuple[str | None, str, str], Result] = OrderedDict()
+        self._ran: OrderedDict[tuple[str | None, str, str, str], Result] = OrderedDict()
 
     @property
     def firewall(self) -> Firewall:
@@ -71,29 +71,12 @@ class FirewallMiddleware(AgentMiddleware):
         """Record the user's new messages, so values they typed count as theirs."""
         session = self._session(runtime)
         for message in _new_user_messages(state):
-            key = (session, message.id) if message.id else None
-            with self._lock:
-                if key is not None and key in self._recorded:
-                    continue
-                if key is not None:
-                    _remember(self._recorded, key, None)
-            self.firewall.record_message(session, "user", _text_of(message))
+            if self._first_time(session, message):
+                self.firewall.record_message(session, "user", _text_of(message))
         return None
 
     async def abefore_agent(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
         return self.before_agent(state, runtime)
-
-    def after_model(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        """Record the model's turn: the calls it proposes hang from it in the action graph."""
-        messages = state.get("messages", []) if isinstance(state, Mapping) else []
-        if messages and isinstance(messages[-1], AIMessage):
-            self.firewall.record_message(
-                self._session(runtime), "assistant", _text_of(messages[-1])
-            )
-        return None
-
-    async def aafter_model(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        return self.after_model(state, runtime)
 
     # -- tool calls ----------------------------------------------------------------------
 
@@ -105,6 +88,7 @@ class FirewallMiddleware(AgentMiddleware):
         if done is not None:
             return done
         try:
+            self._note_model_turn(request.state, session)
             ruling = self.gate.decide(call, session)
         except GraphBubbleUp:  # LangGraph's interrupt: the graph pauses here
             raise
@@ -114,7 +98,7 @@ class FirewallMiddleware(AgentMiddleware):
             return denied_message(call, ruling.decision.message_for_model())
         result = handler(_with_arguments(request, ruling))
         redacted = self._redacted(ruling, result, session)
-        return self._note_ran(request, ruling, session, redacted)
+        return self._note_ran(request, call, ruling, session, redacted)
 
     async def awrap_tool_call(
         self,
@@ -126,6 +110,7 @@ class FirewallMiddleware(AgentMiddleware):
         if done is not None:
             return done
         try:
+            self._note_model_turn(request.state, session)
             ruling = await self.gate.adecide(call, session)
         except GraphBubbleUp:
             raise
@@ -135,9 +120,30 @@ class FirewallMiddleware(AgentMiddleware):
             return denied_message(call, ruling.decision.message_for_model())
         result = await handler(_with_arguments(request, ruling))
         redacted = await asyncio.to_thread(self._redacted, ruling, result, session)
-        return self._note_ran(request, ruling, session, redacted)
+        return self._note_ran(request, call, ruling, session, redacted)
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _note_model_turn(self, state: Any, session: str | None) -> None:
+        """Record the model's turn once: the calls it proposes hang from it in the graph.
+
+        Done here rather than in an ``after_model`` hook, which would add a graph step to
+        every turn of the loop.
+        """
+        messages = state.get("messages", []) if isinstance(state, Mapping) else []
+        turn = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+        if turn is None or not self._first_time(session, turn):
+            return
+        self.firewall.record_message(session, "assistant", _text_of(turn))
+
+    def _first_time(self, session: str | None, message: BaseMessage) -> bool:
+        if not message.id:
+            return True
+        with self._lock:
+            if (session, message.id) in self._recorded:
+                return False
+            _remember(self._recorded, (session, message.id), None)
+        return True
 
     def _redacted(self, ruling: Ruling, result: Any, session: str | None) -> Any:
         """``result`` as the model may see it; withheld whole if it cannot be taken apart."""
@@ -157,12 +163,13 @@ class FirewallMiddleware(AgentMiddleware):
 
     def _run_key(
         self, request: ToolCallRequest, call: ToolCall, session: str | None
-    ) -> tuple[str | None, str, str] | None:
+    ) -> tuple[str | None, str, str, str] | None:
+        """The model's call in this graph task: a task run again has the same key."""
         info = getattr(request.runtime, "execution_info", None)
         task = getattr(info, "task_id", None)
         if not task or not call.id:
             return None
-        return session, str(task), call.id
+        return session, str(task), call.id, call.fingerprint()
 
     def _already_ran(
         self, request: ToolCallRequest, call: ToolCall, session: str | None
@@ -176,10 +183,15 @@ class FirewallMiddleware(AgentMiddleware):
             return self._ran.get(key)
 
     def _note_ran(
-        self, request: ToolCallRequest, ruling: Ruling, session: str | None, result: Result
+        self,
+        request: ToolCallRequest,
+        call: ToolCall,
+        ruling: Ruling,
+        session: str | None,
+        result: Result,
     ) -> Result:
         if ruling.interrupted:
-            key = self._run_key(request, ruling.call, session)
+            key = self._run_key(request, call, session)
             if key is not None:
                 with self._lock:
                     _remember(self._ran, key, result)
@@ -196,7 +208,7 @@ def _unchecked(call: ToolCall, exc: Exception) -> str:
 def _with_arguments(request: ToolCallRequest, ruling: Ruling) -> ToolCallRequest:
     """The request with the arguments the tool must run with (placeholders restored)."""
     arguments = ruling.arguments
-    if arguments is request.tool_call.get("args"):
+    if arguments == request.tool_call.get("args"):
         return request
     return request.override(tool_call={**request.tool_call, "args": arguments})
 
