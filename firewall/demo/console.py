@@ -172,7 +172,7 @@ class PlainReporter(Reporter):
         allowed = sum(r.verdict is Verdict.ALLOW for r in summary.calls)
         self.out.write("\nSummary\n")
         self.out.write(
-            f"  {len(summary.calls)} calls: {allowed} allowed, "
+            f"  {_calls(len(summary.calls))}: {allowed} allowed, "
             f"{len(summary.calls) - allowed} denied\n"
         )
         self.out.write(f"  database after the run: {dict(summary.database)}\n")
@@ -304,6 +304,10 @@ def reporter_for(out: TextIO, *, record: bool = False) -> Reporter:
             if record:
                 raise
     return PlainReporter(out)
+
+
+def _calls(n: int) -> str:
+    return f"{n} call" if n == 1 else f"{n} calls"
 
 
 def _escape(text: str) -> str:
