@@ -103,3 +103,16 @@ def test_scripted_flag_keeps_the_script_with_a_key_set(model_server, tmp_path, m
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://{host}:{port}/v1")
     assert main(["--scripted", "--out", str(tmp_path)]) == 0
     assert model_server.requests == []
+
+
+def test_an_unreachable_model_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch, capsys):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    assert main(["--out", str(tmp_path)]) == 1
+    assert "demo: the model failed:" in capsys.readouterr().err

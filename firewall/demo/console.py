@@ -131,6 +131,8 @@ class Reporter:
     def decided(self, row: Row, decision: Decision) -> None: ...
     def saw(self, row: Row | None, text: str, entities: Mapping[str, int]) -> None: ...
     def finish(self, summary: Summary) -> None: ...
+    def abort(self) -> None:
+        """The run failed: leave the terminal as it was."""
 
     @contextmanager
     def paused(self) -> Iterator[None]:
@@ -222,6 +224,9 @@ class RichReporter(Reporter):
                 found = ", ".join(f"{k} x{v}" for k, v in sorted(entities.items()))
                 row.seen += f" [redacted {found}]"
             self.live.update(self._table())
+
+    def abort(self) -> None:
+        self.live.stop()
 
     @contextmanager
     def paused(self) -> Iterator[None]:
