@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,13 @@ from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage
 
 from adapters.langchain import FirewallMiddleware
-from firewall import ApprovalRequest, CallbackApprover, Firewall, load_policy
+from firewall import (
+    ApprovalRequest,
+    CallbackApprover,
+    ConsolePromptApprover,
+    Firewall,
+    load_policy,
+)
 from firewall.redact.engine import analyzer_for
 from tests.langchain_support import (
     CUSTOMERS,
@@ -101,3 +108,16 @@ def test_refused_approval_never_runs_the_tool(shop: Shop) -> None:
     answer = next(m for m in result["messages"] if m.type == "tool")
     assert answer.status == "error" and "refused" in answer.content
     assert "refused" in model.seen[1][-1].content
+
+
+def test_the_console_approver_is_asked_at_the_terminal(shop: Shop) -> None:
+    answers, shown = io.StringIO("y\n"), io.StringIO()
+    approver = ConsolePromptApprover(timeout=10, input_stream=answers, output_stream=shown)
+    fw = Firewall(load_policy(POLICY), approver=approver)
+    model = ScriptedChatModel(
+        script=[calls(("run_sql", {"query": "DELETE FROM orders"}), turn=1), AIMessage("ok")]
+    )
+    agent = create_agent(model, shop.tools(), middleware=[FirewallMiddleware(fw)])
+    agent.invoke({"messages": [HumanMessage("Clear the orders.")]})
+    assert "Tool call 'run_sql'" in shown.getvalue() and "Approve?" in shown.getvalue()
+    assert shop.runs == ["DELETE FROM orders"] and shop.count("orders") == 0

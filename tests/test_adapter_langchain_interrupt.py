@@ -186,3 +186,24 @@ def test_guarded_tools_in_a_graph_pause_the_same_way(shop: Shop) -> None:
     assert shop.runs == [BULK] and "orders" in shop.tables()
     (approved,) = [d for d in fw.memory.decisions if d.allowed]
     assert approved.approved_by == "alice"
+
+
+def test_an_edit_of_a_guarded_tool_runs_as_edited_and_checked(shop: Shop) -> None:
+    fw = Firewall(load_policy(POLICY))
+    model = ScriptedChatModel(script=[calls(("run_sql", {"query": BULK})), AIMessage("ok")])
+    agent = create_agent(
+        model, guard_tools(shop.tools(), fw, approval="interrupt"), checkpointer=InMemorySaver()
+    )
+    _, config = start(agent, "edit")
+    edit = {"decision": "edit", "arguments": {"query": "DELETE FROM orders WHERE id = 2"}}
+    agent.invoke(Command(resume=edit), config)
+    assert shop.runs == ["DELETE FROM orders WHERE id = 2"] and shop.count("orders") == 1
+
+    model = ScriptedChatModel(script=[calls(("run_sql", {"query": BULK})), AIMessage("ok")])
+    agent = create_agent(
+        model, guard_tools(shop.tools(), fw, approval="interrupt"), checkpointer=InMemorySaver()
+    )
+    _, config = start(agent, "edit-2")
+    wrong = {"decision": "edit", "arguments": {"query": "SELECT 1", "sql": "DROP TABLE orders"}}
+    agent.invoke(Command(resume=wrong), config)
+    assert len(shop.runs) == 1 and "not an argument of the tool" in model.seen[-1][-1].content

@@ -208,3 +208,12 @@ def test_async_tools_are_guarded_the_same(shop: Shop) -> None:
         assert value not in rows and value not in via_thread
     # the sync body under the async path was checked once, not twice
     assert len(fw.memory.decisions) == 3 and len(shop.runs) == 2
+
+
+def test_interrupt_approval_outside_a_graph_refuses(shop: Shop) -> None:
+    fw = firewall()
+    run_sql, _ = guard_tools(shop.tools(), fw, approval="interrupt", session="direct")
+    answer = run_sql.invoke({"query": "DELETE FROM orders"})
+    assert "needs a LangGraph run with a checkpointer" in answer
+    assert shop.runs == [] and shop.count("orders") == 2
+    assert run_sql.invoke({"query": "SELECT count(*) AS n FROM orders"}) == '[{"n": 2}]'

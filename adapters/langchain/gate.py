@@ -116,6 +116,7 @@ class Gate:
             return None  # ``check`` records the failure as the deny it is
 
     def _decide_with_interrupt(self, call: ToolCall, session: str | None) -> Ruling:
+        from langgraph.errors import GraphBubbleUp
         from langgraph.types import interrupt
 
         evaluation = self._evaluate(call, session)
@@ -125,7 +126,13 @@ class Gate:
             return Ruling(self.firewall.conclude(evaluation), call)
         # Outside ``Firewall.check``: LangGraph's interrupt is an exception that must reach
         # the graph. On resume the task runs again and ``interrupt`` returns the answer.
-        answer = interrupt(approval_request(evaluation))
+        try:
+            answer = interrupt(approval_request(evaluation))
+        except GraphBubbleUp:
+            raise
+        except Exception:  # not inside a graph run: there is nobody to ask
+            refusal = "approval by interrupt needs a LangGraph run with a checkpointer"
+            return Ruling(self.firewall.conclude(evaluation, refusal=refusal), call)
         return self._answer(evaluation, answer)
 
     def _answer(self, evaluation: Evaluation, answer: Any) -> Ruling:

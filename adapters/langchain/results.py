@@ -11,6 +11,7 @@ lists the tool in ``redaction.exempt_tools`` (which leaves its content raw as we
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.messages import BaseMessage, ToolMessage
@@ -21,7 +22,7 @@ from firewall import Firewall, ToolCall
 
 def redact_result(firewall: Firewall, call: ToolCall, result: Any, session: str | None) -> Any:
     """``result`` with every part the model will read passed through ``Firewall.after``."""
-    if isinstance(result, ToolMessage | BaseMessage):
+    if isinstance(result, BaseMessage):
         return _redact_message(firewall, call, result, session)
     if isinstance(result, Command):
         return _redact_command(firewall, call, result, session)
@@ -84,8 +85,8 @@ def _redact_command(
     else:
         # A state object we cannot take apart: the model may read its messages, so they go.
         notice = withheld_notice(call.name, "its state update could not be checked")
-        return Command(update={"messages": [_error_message(call, notice)]})
-    return Command(graph=command.graph, update=new_update, resume=command.resume, goto=command.goto)
+        return replace(command, update={"messages": [_error_message(call, notice)]})
+    return replace(command, update=new_update)
 
 
 def _redact_messages(firewall: Firewall, call: ToolCall, messages: Any, session: str | None) -> Any:

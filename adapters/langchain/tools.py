@@ -180,13 +180,25 @@ def _raise_unless_allowed(ruling: Ruling) -> None:
 def _with_arguments(
     names: Sequence[str], args: tuple, kwargs: dict, ruling: Ruling
 ) -> tuple[tuple, dict]:
-    """Positional and keyword arguments with the model's values replaced by the real ones."""
+    """The tool's arguments as decided: real values for placeholders, a person's edit whole.
+
+    Injected arguments (and ``run_manager``, ``config``) are kept; the model's arguments
+    are exactly those of the decided call, so an edit that adds or drops one is honoured
+    and one that names no argument of the tool is refused.
+    """
     real = ruling.arguments
-    args = tuple(
+    unknown = sorted(set(real) - set(names))
+    if unknown:
+        raise FirewallDenied(
+            f"Tool call '{ruling.call.name}' denied by the firewall: "
+            f"{', '.join(unknown)} is not an argument of the tool"
+        )
+    positional = tuple(
         real.get(names[i], value) if i < len(names) else value for i, value in enumerate(args)
     )
-    kwargs = {**kwargs, **{name: real[name] for name in names if name in kwargs and name in real}}
-    return args, kwargs
+    keep = {key: value for key, value in kwargs.items() if key not in names}
+    given = {name: real[name] for name in names[len(args) :] if name in real}
+    return positional, {**keep, **given}
 
 
 def _redacted(tool: BaseTool, firewall: Firewall, ruling: Ruling, result: Any, session: Any) -> Any:
