@@ -50,8 +50,10 @@ def action_graph(source: Source, session: str | None = None) -> nx.MultiDiGraph:
     """The session as a directed multigraph; node attributes say what to draw.
 
     Every node has ``kind``, ``label`` and ``pos`` (x, y); calls have ``tool``,
-    ``verdict``, ``rules``; results ``tool`` and ``labels``; datasets ``name`` and
-    ``dataset_kind``. Edges have ``kind`` and, for ``flows_to``, ``argument``.
+    ``verdict``, ``rules``, ``intents`` and ``arguments`` (as the trace holds them:
+    redacted or hashed); results ``tool``, ``labels`` and ``output``; messages ``role`` and
+    ``text``; datasets ``name`` and ``dataset_kind``. Edges have ``kind`` and, for
+    ``flows_to``, ``argument``.
     """
     graph = nx.MultiDiGraph()
     calls_by_id: dict[str, str] = {}
@@ -68,7 +70,13 @@ def action_graph(source: Source, session: str | None = None) -> nx.MultiDiGraph:
             open_column = True
             role = str(event.get("role") or "message")
             graph.add_node(
-                node, kind="message", role=role, seq=event.get("seq"), label=role, column=column
+                node,
+                kind="message",
+                role=role,
+                text=event.get("text"),
+                seq=event.get("seq"),
+                label=role,
+                column=column,
             )
             if role == "assistant":
                 last_assistant = node
@@ -86,6 +94,8 @@ def action_graph(source: Source, session: str | None = None) -> nx.MultiDiGraph:
                 policy_verdict=event.get("policy_verdict"),
                 rules=list(event.get("rules") or ()),
                 intents=list(event.get("intents") or ()),
+                arguments=event.get("arguments"),
+                elapsed_ms=event.get("elapsed_ms"),
                 seq=event.get("seq"),
                 label=tool,
                 column=column,
@@ -129,6 +139,7 @@ def action_graph(source: Source, session: str | None = None) -> nx.MultiDiGraph:
                 kind="result",
                 tool=tool,
                 labels=labels,
+                output=event.get("output"),
                 seq=event.get("seq"),
                 label="result" + (f"\n{', '.join(labels)}" if labels else ""),
                 column=graph.nodes[producer]["column"] if producer else column,
