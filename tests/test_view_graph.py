@@ -137,3 +137,53 @@ def test_interactive_figure_has_every_node_with_escaped_details(demo_trace):
     assert "<IBAN_CODE" not in hovers and "<script" not in hovers
     stopped = [t for t in fig.data if t.name == "flow into a stopped call"]
     assert stopped and len([x for x in stopped[0].x if x is None]) == 2
+
+
+def test_tracing_back_stays_linear_on_a_graph_with_very_many_paths():
+    # 30 layers of 2 results, each call fed by both results of the layer before: 2**30 paths.
+    events, seq = [], 0
+    previous: list[str] = []
+    for layer in range(30):
+        layer_results = []
+        for i in range(2):
+            seq += 1
+            call = f"c{seq}"
+            flows = [{"from": r, "argument": "x"} for r in previous]
+            events.append(
+                {
+                    "type": "call",
+                    "seq": seq,
+                    "node": call,
+                    "tool": f"t{layer}_{i}",
+                    "call_id": call,
+                    "verdict": "allow",
+                    "flows": flows,
+                }
+            )
+            seq += 1
+            events.append(
+                {
+                    "type": "result",
+                    "seq": seq,
+                    "node": f"r{seq}",
+                    "tool": f"t{layer}_{i}",
+                    "call_id": call,
+                    "labels": ["untrusted"] if layer == 0 else [],
+                }
+            )
+            layer_results.append(f"r{seq}")
+        previous = layer_results
+    seq += 1
+    events.append(
+        {
+            "type": "call",
+            "seq": seq,
+            "node": "pay",
+            "tool": "send_money",
+            "verdict": "deny",
+            "flows": [{"from": r, "argument": "to"} for r in previous],
+        }
+    )
+    rows = denied_flows(action_graph(events))
+    assert rows and all(r["path"][-1] == "pay" for r in rows)
+    assert any("untrusted" in r["labels"] for r in rows)
