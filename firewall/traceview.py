@@ -227,13 +227,18 @@ def _call_from_record(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping):
-        return " ".join(_text(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return " ".join(_text(v) for v in value)
-    return ""
+    """Every string inside a JSON-like value, joined (iterative: nesting depth is not ours)."""
+    parts: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+        elif isinstance(item, Mapping):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed(item))
+    return " ".join(parts)
 
 
 def html_table(rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = None) -> str:

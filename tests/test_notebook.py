@@ -94,6 +94,12 @@ def test_notebook_on_the_demo_shows_verdicts_picture_and_the_injected_flow():
     assert seen["graph_nodes"] == {k: n for k, n in trace.items() if n}
     assert seen["drawn_nodes"] == seen["graph_size"] == sum(trace.values())
     assert images(notebook) >= 2  # the action graph and the time per decision
+    assert any(  # and the graph to explore, as plotly data
+        "application/vnd.plotly.v1+json" in output.get("data", {})
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
     # The injected email's data is traced into the denied payment's recipient.
     assert ["send_money", "recipient", "read_email result [pii, untrusted]"] in seen["stopped"]
     assert seen["verified"] is True

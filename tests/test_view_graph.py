@@ -119,3 +119,71 @@ def test_a_trace_with_several_sessions_asks_which(demo_trace):
     with pytest.raises(ValueError, match="pass session="):
         action_graph(events + other)
     assert kinds(action_graph(events + other, session="other")) == kinds(action_graph(events))
+
+
+def test_interactive_figure_has_every_node_with_escaped_details(demo_trace):
+    from firewall.view import figure
+
+    graph = action_graph(load_trace(demo_trace))
+    fig = figure(graph)
+    markers = [t for t in fig.data if t.mode and "markers" in t.mode]
+    assert sum(len(t.x) for t in markers) == graph.number_of_nodes()
+    drawn = {(x, y) for t in markers for x, y in zip(t.x, t.y, strict=True)}
+    assert drawn == set(positions(graph).values())  # the same layout as the picture
+    hovers = "\n".join(h for t in markers for h in t.hovertext)
+    payment = next(h for t in markers for h in t.hovertext if h.startswith("<b>send_money"))
+    assert "payment-recipient-from-untrusted-content" in payment
+    assert "&lt;IBAN_CODE_1&gt;" in payment  # a placeholder shown as text, not eaten as a tag
+    assert "<IBAN_CODE" not in hovers and "<script" not in hovers
+    stopped = [t for t in fig.data if t.name == "flow into a stopped call"]
+    assert stopped and len([x for x in stopped[0].x if x is None]) == 2
+
+
+def test_tracing_back_stays_linear_on_a_graph_with_very_many_paths():
+    # 30 layers of 2 results, each call fed by both results of the layer before: 2**30 paths.
+    events, seq = [], 0
+    previous: list[str] = []
+    for layer in range(30):
+        layer_results = []
+        for i in range(2):
+            seq += 1
+            call = f"c{seq}"
+            flows = [{"from": r, "argument": "x"} for r in previous]
+            events.append(
+                {
+                    "type": "call",
+                    "seq": seq,
+                    "node": call,
+                    "tool": f"t{layer}_{i}",
+                    "call_id": call,
+                    "verdict": "allow",
+                    "flows": flows,
+                }
+            )
+            seq += 1
+            events.append(
+                {
+                    "type": "result",
+                    "seq": seq,
+                    "node": f"r{seq}",
+                    "tool": f"t{layer}_{i}",
+                    "call_id": call,
+                    "labels": ["untrusted"] if layer == 0 else [],
+                }
+            )
+            layer_results.append(f"r{seq}")
+        previous = layer_results
+    seq += 1
+    events.append(
+        {
+            "type": "call",
+            "seq": seq,
+            "node": "pay",
+            "tool": "send_money",
+            "verdict": "deny",
+            "flows": [{"from": r, "argument": "to"} for r in previous],
+        }
+    )
+    rows = denied_flows(action_graph(events))
+    assert rows and all(r["path"][-1] == "pay" for r in rows)
+    assert any("untrusted" in r["labels"] for r in rows)

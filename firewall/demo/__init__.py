@@ -28,6 +28,7 @@ from firewall import (
     ConsolePromptApprover,
     Firewall,
     Principal,
+    SessionGraph,
     load_policy,
 )
 from firewall.audit import AuditSink, VerifyReport, verify
@@ -58,7 +59,8 @@ class DemoRun:
     model: Any = None
 
     @property
-    def graph(self) -> Any:
+    def graph(self) -> SessionGraph:
+        """The session's action graph (displays itself in a notebook)."""
         return self.firewall.graph(SESSION)
 
 
@@ -123,12 +125,18 @@ def run(
         firewall, tools, principal=AGENT, context=CONTEXT, session=SESSION, model=model
     )
     reporter.start(USER_PROMPT)
-    drive(agent, reporter, SESSION)
+    try:
+        drive(agent, reporter, SESSION)
+    except BaseException:
+        reporter.abort()
+        tools.db.close()
+        raise
+    finally:
+        audit.close()
 
     trace = Path(trace_path) if trace_path is not None else where / "trace.jsonl"
     # Arguments as the model wrote them, placeholders and all, passed through redaction.
     write_trace(firewall.graph(SESSION), trace, redactor=redactor_for(firewall))
-    audit.close()
     graph_path = None
     if picture:
         from firewall.view import save_png
@@ -188,11 +196,17 @@ def main(argv: list[str] | None = None) -> int:
     from firewall.demo.agent import model_from_environment
 
     model = None if args.scripted else model_from_environment(args.model)
-    result = run(
-        trace_path=args.trace,
-        directory=args.out,
-        interactive=args.interactive,
-        model=model,
-        svg=args.svg,
-    )
+    try:
+        result = run(
+            trace_path=args.trace,
+            directory=args.out,
+            interactive=args.interactive,
+            model=model,
+            svg=args.svg,
+        )
+    except Exception as exc:
+        if model is None:
+            raise
+        print(f"demo: the model failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return 0 if result.verified.ok else 1

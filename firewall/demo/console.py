@@ -131,6 +131,8 @@ class Reporter:
     def decided(self, row: Row, decision: Decision) -> None: ...
     def saw(self, row: Row | None, text: str, entities: Mapping[str, int]) -> None: ...
     def finish(self, summary: Summary) -> None: ...
+    def abort(self) -> None:
+        """The run failed: leave the terminal as it was."""
 
     @contextmanager
     def paused(self) -> Iterator[None]:
@@ -172,7 +174,7 @@ class PlainReporter(Reporter):
         allowed = sum(r.verdict is Verdict.ALLOW for r in summary.calls)
         self.out.write("\nSummary\n")
         self.out.write(
-            f"  {len(summary.calls)} calls: {allowed} allowed, "
+            f"  {_calls(len(summary.calls))}: {allowed} allowed, "
             f"{len(summary.calls) - allowed} denied\n"
         )
         self.out.write(f"  database after the run: {dict(summary.database)}\n")
@@ -197,7 +199,7 @@ class RichReporter(Reporter):
         )
         #: What was printed above the table, to draw the run again as a picture.
         self._printed: list[Any] = []
-        self.live = Live(self._table(), console=self.console, refresh_per_second=8)
+        self.live = Live(self._window(), console=self.console, refresh_per_second=8)
 
     def start(self, prompt: str) -> None:
         from rich.panel import Panel
@@ -213,7 +215,7 @@ class RichReporter(Reporter):
         self.live.console.print(renderable)
 
     def decided(self, row: Row, decision: Decision) -> None:
-        self.live.update(self._table())
+        self.live.update(self._window())
 
     def saw(self, row: Row | None, text: str, entities: Mapping[str, int]) -> None:
         if row is not None:
@@ -221,7 +223,10 @@ class RichReporter(Reporter):
             if entities:
                 found = ", ".join(f"{k} x{v}" for k, v in sorted(entities.items()))
                 row.seen += f" [redacted {found}]"
-            self.live.update(self._table())
+            self.live.update(self._window())
+
+    def abort(self) -> None:
+        self.live.stop()
 
     @contextmanager
     def paused(self) -> Iterator[None]:
@@ -235,6 +240,7 @@ class RichReporter(Reporter):
         from rich.panel import Panel
         from rich.table import Table
 
+        self.live.vertical_overflow = "visible"  # the whole table stays on screen at the end
         self.live.update(self._table())
         self.live.stop()
         grid = Table.grid(padding=(0, 2))
@@ -267,7 +273,11 @@ class RichReporter(Reporter):
             console.print(renderable)
         console.save_svg(str(path), title="make demo")
 
-    def _table(self) -> Any:
+    def _window(self) -> Any:
+        """While running: the latest calls that fit on the screen."""
+        return self._table(last=max(5, (self.console.height or 24) // 2 - 4))
+
+    def _table(self, last: int | None = None) -> Any:
         from rich.table import Table
         from rich.text import Text
 
@@ -280,7 +290,11 @@ class RichReporter(Reporter):
         table.add_column("rule", ratio=2, overflow="fold")
         table.add_column("ms", justify="right", no_wrap=True)
         table.add_column("model sees", ratio=3, overflow="fold")
-        for row in list(self.rows):
+        rows = list(self.rows)
+        if last is not None and len(rows) > last:
+            table.caption = f"{len(rows) - last} earlier calls above the window"
+            rows = rows[-last:]
+        for row in rows:
             colour = COLOURS[row.verdict]
             table.add_row(
                 str(row.number),
@@ -304,6 +318,10 @@ def reporter_for(out: TextIO, *, record: bool = False) -> Reporter:
             if record:
                 raise
     return PlainReporter(out)
+
+
+def _calls(n: int) -> str:
+    return f"{n} call" if n == 1 else f"{n} calls"
 
 
 def _escape(text: str) -> str:

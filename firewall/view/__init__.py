@@ -1,6 +1,7 @@
 """Seeing what an agent did: the action graph as a picture, decisions as tables.
 
-The picture and the DataFrames need the ``view`` extra (networkx, matplotlib, pandas);
+The picture, the interactive figure and the DataFrames need the ``view`` extra
+(networkx, matplotlib, plotly, pandas);
 ``firewall.view.html`` and ``firewall.traceview`` work without it. Names are imported on
 first use, so ``import firewall.view`` never fails on a missing extra.
 """
@@ -17,6 +18,7 @@ _EXPORTS = {
     "positions": "firewall.view.actiongraph",
     "trace_back": "firewall.view.actiongraph",
     "draw": "firewall.view.picture",
+    "figure": "firewall.view.interactive",
     "save_png": "firewall.view.picture",
     "to_png": "firewall.view.picture",
 }

@@ -26,6 +26,8 @@ LANES = {"message": 1.3, "call": 0.0, "result": -1.1, "dataset": -2.3}
 RESULT_SHIFT = 0.45
 #: Datasets closer than this (in columns) are pushed apart, left to right.
 DATASET_GAP = 1.0
+#: Chains listed per stopped call at most (``trace_back``).
+MAX_CHAINS = 50
 
 Source = TraceView | SessionGraph | Iterable[Mapping[str, Any]]
 
@@ -50,8 +52,10 @@ def action_graph(source: Source, session: str | None = None) -> nx.MultiDiGraph:
     """The session as a directed multigraph; node attributes say what to draw.
 
     Every node has ``kind``, ``label`` and ``pos`` (x, y); calls have ``tool``,
-    ``verdict``, ``rules``; results ``tool`` and ``labels``; datasets ``name`` and
-    ``dataset_kind``. Edges have ``kind`` and, for ``flows_to``, ``argument``.
+    ``verdict``, ``rules``, ``intents`` and ``arguments`` (as the trace holds them:
+    redacted or hashed); results ``tool``, ``labels`` and ``output``; messages ``role`` and
+    ``text``; datasets ``name`` and ``dataset_kind``. Edges have ``kind`` and, for
+    ``flows_to``, ``argument``.
     """
     graph = nx.MultiDiGraph()
     calls_by_id: dict[str, str] = {}
@@ -68,7 +72,13 @@ def action_graph(source: Source, session: str | None = None) -> nx.MultiDiGraph:
             open_column = True
             role = str(event.get("role") or "message")
             graph.add_node(
-                node, kind="message", role=role, seq=event.get("seq"), label=role, column=column
+                node,
+                kind="message",
+                role=role,
+                text=event.get("text"),
+                seq=event.get("seq"),
+                label=role,
+                column=column,
             )
             if role == "assistant":
                 last_assistant = node
@@ -86,6 +96,8 @@ def action_graph(source: Source, session: str | None = None) -> nx.MultiDiGraph:
                 policy_verdict=event.get("policy_verdict"),
                 rules=list(event.get("rules") or ()),
                 intents=list(event.get("intents") or ()),
+                arguments=event.get("arguments"),
+                elapsed_ms=event.get("elapsed_ms"),
                 seq=event.get("seq"),
                 label=tool,
                 column=column,
@@ -129,6 +141,7 @@ def action_graph(source: Source, session: str | None = None) -> nx.MultiDiGraph:
                 kind="result",
                 tool=tool,
                 labels=labels,
+                output=event.get("output"),
                 seq=event.get("seq"),
                 label="result" + (f"\n{', '.join(labels)}" if labels else ""),
                 column=graph.nodes[producer]["column"] if producer else column,
@@ -157,29 +170,36 @@ def positions(graph: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
     return {node: data["pos"] for node, data in graph.nodes(data=True)}
 
 
-def trace_back(graph: nx.MultiDiGraph, call: str) -> list[list[str]]:
-    """Every chain of data into ``call``, back to where it entered the session.
+def trace_back(graph: nx.MultiDiGraph, call: str, limit: int = MAX_CHAINS) -> list[list[str]]:
+    """Chains of data into ``call``, back to where it entered the session.
 
     Follows ``flows_to`` (data into an argument) and ``produces`` (a result from its call)
-    backwards; a chain ends at a message, at a result whose call used no earlier data, or
-    at a node already on the chain. Each chain is listed from the source to ``call``.
+    backwards; a chain ends at a message, or at a result whose call used no earlier data.
+    Each chain is listed from the source to ``call``. Every node is walked once, so the
+    cost stays linear in the graph however many paths it has (a node reached again is
+    not listed twice), and at most ``limit`` chains are returned.
     """
     chains: list[list[str]] = []
-
-    def walk(node: str, chain: list[str]) -> None:
-        parents = [
-            src
-            for src, _, kind in graph.in_edges(node, data="kind")
-            if kind in ("flows_to", "produces") and src not in chain
-        ]
-        if not parents:
-            chains.append(list(reversed(chain)))
-            return
-        for parent in sorted(set(parents), key=_seq_key(graph)):
-            walk(parent, [*chain, parent])
-
-    walk(call, [call])
-    return [c for c in chains if len(c) > 1]
+    seen = {call}
+    stack: list[list[str]] = [[call]]
+    while stack and len(chains) < limit:
+        chain = stack.pop()
+        parents = sorted(
+            {
+                src
+                for src, _, kind in graph.in_edges(chain[-1], data="kind")
+                if kind in ("flows_to", "produces")
+            },
+            key=_seq_key(graph),
+            reverse=True,  # popped earliest first
+        )
+        fresh = [p for p in parents if p not in seen]
+        if not parents and len(chain) > 1:
+            chains.append(chain[::-1])
+        for parent in fresh:
+            seen.add(parent)
+            stack.append([*chain, parent])
+    return chains
 
 
 def denied_flows(graph: nx.MultiDiGraph) -> list[dict[str, Any]]:
