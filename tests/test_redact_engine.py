@@ -6,7 +6,7 @@ import pytest
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-from firewall.redact.builtin import IndexedContextEnhancer, WindowedPhoneRecognizer, digit_windows
+from firewall.redact.builtin import IndexedContextEnhancer, WindowedPhoneRecognizer, not_a_phone
 from firewall.redact.engine import analyzer_for
 from firewall.redact.nlp import ner_regions
 
@@ -37,10 +37,23 @@ def test_windowed_phone_recognizer_finds_what_presidio_finds() -> None:
     assert (5, 30) in spans(WindowedPhoneRecognizer())  # with its extension
 
 
-def test_digit_windows_never_cut_a_digit_run() -> None:
-    for start, end in digit_windows(TEXT, 24):
-        assert start == 0 or not (TEXT[start - 1].isdigit() and TEXT[start].isdigit())
-        assert end == len(TEXT) or not (TEXT[end - 1].isdigit() and TEXT[end].isdigit())
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2018-01-15T02:47:40.002131 INFO ok 1737989360 took 3639.05 ms from 10.2.33.4",
+        "Tel. +49 30 901820, mobile 0151 23456789 or (0161) 496 0066; 555-0143 x12",
+        "amount=3639.05 created=1737989360 order 4111 1111 1111 1111 phone 020 7946 0958",
+    ],
+)
+def test_windowed_phone_recognizer_drops_only_what_is_no_phone(text: str) -> None:
+    stock = {(r.start, r.end) for r in PhoneRecognizer().analyze(text, ["PHONE_NUMBER"])}
+    ours = {(r.start, r.end) for r in WindowedPhoneRecognizer().analyze(text, ["PHONE_NUMBER"])}
+    assert ours == {(s, e) for s, e in stock if not not_a_phone(text, s, e)}
+
+
+def test_a_time_or_a_decimal_is_no_phone() -> None:
+    text = "at 02:47:40.002131 paid 3639.05, host 192.168.10.25, born 1990-05-17"
+    assert WindowedPhoneRecognizer().analyze(text, ["PHONE_NUMBER"]) == []
 
 
 def test_ner_reads_every_line_with_a_letter_or_digit() -> None:

@@ -5,8 +5,8 @@
   tldextract and never touches the network.
 - ``WindowedPhoneRecognizer``: ``python-phonenumbers`` scans the whole text once per region
   (eight of them), the slowest recognizer by far. A phone number is digits with a little
-  punctuation between them, so it runs only on windows around digit runs, with margins
-  wide enough for extensions and for the library's checks of the surrounding characters.
+  punctuation between them, so it runs only on those runs (with room for an extension),
+  and not on runs that are decimals, dates, IP addresses or the fraction of a time.
 - ``IndexedContextEnhancer``: Presidio's context-word scoring finds the token under each
   finding by walking the whole document, once per finding; here by binary search.
 - ``PRESCREENS``: a necessary condition per built-in recognizer (an ``@`` for an e-mail
@@ -80,9 +80,6 @@ class IndexedContextEnhancer(LemmaContextAwareEnhancer):
         return index
 
 
-_DIGIT_RUN = re.compile(r"\d+")
-
-
 def _fewest_phone_digits(regions: Sequence[str]) -> int:
     """The fewest digits a valid number can have: nationally in ``regions``, or with a
     country code anywhere (from the library's own metadata)."""
@@ -102,31 +99,87 @@ def _fewest_phone_digits(regions: Sequence[str]) -> int:
     return min(national, international)
 
 
-#: Characters kept around a digit run: room for "+", "(", an extension like " ext. 1234"
-#: and the neighbouring characters the matcher inspects.
+#: A run of the characters phone numbers are written with, starting with a digit, "+" or
+#: "(". One character class, so the scan is linear.
+_PHONE_RUN = re.compile(
+    r"[+\uff0b(\uff08\[]?\d[\d \t\-./()\[\]~\u00a0\u00ad\u200b\u2060\u3000"
+    r"\u2010-\u2015\u2212\u30fc\uff0d\uff0f\uff08\uff09\uff3b\uff3d\u2053\u223c\uff5e]*"
+)
+#: Characters kept around a run: room for an extension (" ext. 1234", "x64954") after it
+#: and for the neighbouring characters the matcher inspects.
+_BEFORE, _AFTER = 4, 16
+#: A run longer than this is read with the margin windows instead (a table of numbers).
+_LONG_RUN = 64
 _MARGIN = 24
 
 
 class WindowedPhoneRecognizer(PhoneRecognizer):
-    """Presidio's phone recognizer, run on the windows of the text that hold digits."""
+    """Presidio's phone recognizer, run only on the runs of text that can hold a number.
+
+    ``python-phonenumbers`` scans the whole text once per region: the slowest recognizer
+    by far. Each run of digits and phone punctuation that has enough digits and is not a
+    decimal, a date, an IP address or the tail of a time (``12:04:40.002131``) is read on
+    its own, with a margin for an extension.
+    """
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._fewest_digits = _fewest_phone_digits(self.supported_regions)
+        # A region is read only on runs with at least as many digits as its shortest
+        # number: with a country code or a trunk prefix a number only gets longer.
+        self._region_digits = {
+            region: min(
+                n
+                for n in phonenumbers.PhoneMetadata.metadata_for_region(
+                    region
+                ).general_desc.possible_length
+                if n > 0
+            )
+            for region in self.supported_regions
+        }
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
-        for start, end in digit_windows(text, _MARGIN):
-            if sum(ch.isdigit() for ch in text[start:end]) < self._fewest_digits:
-                continue  # too few digits for a valid number in any region
-            for result in super().analyze(text[start:end], entities, nlp_artifacts):
-                result.start += start
-                result.end += start
-                if not not_a_phone(text, result.start, result.end):
-                    results.append(result)
+        for start, end, digits in self.windows(text):
+            window = text[start:end]
+            for region in self.supported_regions:
+                if digits < self._region_digits[region] and "+" not in window:
+                    continue
+                for match in phonenumbers.PhoneNumberMatcher(
+                    window, region, leniency=self.leniency
+                ):
+                    result = self._get_recognizer_result(match, window, region, nlp_artifacts)
+                    result.start += start
+                    result.end += start
+                    if not not_a_phone(text, result.start, result.end):
+                        results.append(result)
         return EntityRecognizer.remove_duplicates(results)
+
+    def windows(self, text: str) -> list[tuple[int, int, int]]:
+        """Merged ranges of ``text`` worth reading for phone numbers, with the most digits
+        of a run in each."""
+        windows: list[tuple[int, int, int]] = []
+        for match in _PHONE_RUN.finditer(text):
+            run_start, run_end = match.span()
+            while run_end > run_start and not text[run_end - 1].isdigit():
+                run_end -= 1
+            digits = sum(ch.isdigit() for ch in text[run_start:run_end])
+            if digits < self._fewest_digits:
+                continue
+            if not_a_phone(text, run_start, run_end, context=False):
+                continue
+            if run_end - run_start > _LONG_RUN:
+                start, end = max(0, run_start - _MARGIN), min(len(text), run_end + _MARGIN)
+            else:
+                start, end = max(0, run_start - _BEFORE), min(len(text), run_end + _AFTER)
+            if windows and start <= windows[-1][1]:
+                last = windows[-1]
+                windows[-1] = (last[0], max(end, last[1]), max(digits, last[2]))
+            else:
+                windows.append((start, end, digits))
+        return windows
 
 
 _DECIMAL = re.compile(r"\d{1,6}\.\d{1,6}")
@@ -138,7 +191,7 @@ _DATE = re.compile(
 )
 
 
-def not_a_phone(text: str, start: int, end: int) -> bool:
+def not_a_phone(text: str, start: int, end: int, *, context: bool = True) -> bool:
     """A phone match that is really a decimal, a date, an IP address or part of a longer
     token (the fraction of a timestamp, a version, a hash)."""
     value = text[start:end]
@@ -146,28 +199,11 @@ def not_a_phone(text: str, start: int, end: int) -> bool:
         return True
     before = text[start - 1] if start else " "
     after = text[end] if end < len(text) else " "
-    if before.isalnum() or after.isalnum() or before == "_" or after == "_":
+    if context and (before.isalnum() or after.isalnum() or before == "_" or after == "_"):
         return True
     if before in ":./" and start > 1 and text[start - 2].isdigit():
         return True
     return after in ":./" and end + 1 < len(text) and text[end + 1].isdigit()
-
-
-def digit_windows(text: str, margin: int) -> list[tuple[int, int]]:
-    """Merged ranges around every digit run, ``margin`` characters on each side.
-
-    Runs closer than twice the margin share a window, so no window edge cuts through a
-    digit run: every number the matcher could see in the whole text is whole in a window.
-    """
-    windows: list[tuple[int, int]] = []
-    for match in _DIGIT_RUN.finditer(text):
-        start = max(0, match.start() - margin)
-        end = min(len(text), match.end() + margin)
-        if windows and start <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
-        else:
-            windows.append((start, end))
-    return windows
 
 
 def _has_digit(text: str) -> bool:

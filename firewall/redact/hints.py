@@ -119,7 +119,14 @@ _PAIR = re.compile(
     r"""[ \t]{0,4}(=>|:=|=|:(?![/:])|\|)[ \t]{0,4}"""
 )
 _MAX_VALUE = 256
-_FIELD_END = frozenset("\n\r\t|;&\"'<>{}[]")
+_FIELD_END = frozenset("\n\r\t|;&\"'<>{}[]\\")
+#: The characters a value of these entities is written with; the value ends before any other.
+_CHARSETS = {
+    "PHONE_NUMBER": frozenset("0123456789 +-.()/xX"),
+    "CREDIT_CARD": frozenset("0123456789 -"),
+    "US_SSN": frozenset("0123456789 -"),
+    "US_BANK_NUMBER": frozenset("0123456789 -"),
+}
 
 
 def hinted_spans(text: str) -> Iterator[tuple[str, int, int]]:
@@ -161,10 +168,13 @@ def _value_span(text: str, start: int, entity: str, separator: str) -> tuple[int
             return None
         return start + 1, end
     one_word = entity in _ONE_WORD or separator in ("=", ":=")
+    charset = _CHARSETS.get(entity)
     end = start
     while end < limit:
         ch = text[end]
         if ch in _FIELD_END or (ch == "," and entity != "LOCATION"):
+            break
+        if charset is not None and ch not in charset:
             break
         if ch == " " and (one_word or text.startswith("  ", end)):
             break

@@ -54,13 +54,38 @@ def fits(entity: str, value: str) -> bool:
     return True
 
 
+_ESCAPE = re.compile(r"\\[nrt]|[\n\r\t]")
+
+
+def trimmed(result: RecognizerResult, text: str) -> RecognizerResult | None:
+    """A model finding cut to the first line-sized piece that fits its type, or None.
+
+    The model reads escaped line breaks (``\\n`` in JSON or a log) as part of a word, so
+    ``Jane Roe\\nSuite 5`` comes back as one name.
+    """
+    if result.entity_type not in NER_ENTITIES:
+        return result
+    value = text[result.start : result.end]
+    position = result.start
+    for piece in _ESCAPE.split(value):
+        stripped = piece.strip()
+        if stripped and fits(result.entity_type, stripped):
+            start = position + piece.index(stripped)
+            result.start, result.end = start, start + len(stripped)
+            return result
+        position += len(piece)
+        match = _ESCAPE.match(text, position)
+        position = match.end() if match else position
+    return None
+
+
 def resolve(
     results: list[RecognizerResult],
     text: str,
     named: list[tuple[str, int, int]] = (),  # type: ignore[assignment]
 ) -> list[RecognizerResult]:
     """The findings that stand, given the spans ``named`` by a field or column."""
-    kept = [r for r in results if fits(r.entity_type, text[r.start : r.end])]
+    kept = [t for r in results if (t := trimmed(r, text)) is not None]
     if not kept:
         return kept
     claims = sorted(
