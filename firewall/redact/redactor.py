@@ -49,6 +49,8 @@ class RedactedOutput:
     exempt: bool = False
     #: Why the output was withheld when redaction failed (no values in it).
     error: str | None = None
+    #: Characters of a long text output cut off and never shown (the size policy).
+    truncated: int = 0
 
     @property
     def found(self) -> bool:
@@ -132,13 +134,14 @@ class Redactor:
     # -- internals ------------------------------------------------------------------------
 
     def _redact(self, output: Any, session: str | None, tool: str) -> RedactedOutput:
+        limit = self.settings.max_chars
+        if isinstance(output, str) and len(output) > limit:
+            if self.settings.oversize == "truncate":
+                return self._truncated(output, session, tool)
+            return _too_long(tool, len(output))
         flat = flatten(output)
-        if len(flat.text) > self.settings.max_chars:
-            return RedactedOutput(
-                output=withheld_notice(tool, "it is too long to be checked for personal data"),
-                withheld=True,
-                error=f"output of {len(flat.text)} characters exceeds max_chars",
-            )
+        if len(flat.text) > limit:
+            return _too_long(tool, len(flat.text))
         per_leaf = self._per_leaf(flat, self.find(flat.text) if flat.text else [])
         counts: Counter[str] = Counter()
         for findings in per_leaf:
@@ -166,6 +169,25 @@ class Redactor:
             output=flat.rebuild(values),
             entities=dict(replaced),
             labels=frozenset("secret" if is_secret(e) else "pii" for e in replaced),
+        )
+
+    def _truncated(self, output: str, session: str | None, tool: str) -> RedactedOutput:
+        """The redacted head of a long text, cut at a line break, and a notice of the rest."""
+        limit = self.settings.max_chars
+        cut = output.rfind("\n", limit - limit // 8, limit) + 1 or limit
+        head = self._redact(output[:cut], session, tool)
+        if head.withheld:
+            return head
+        rest = len(output) - cut
+        notice = (
+            f"\n[firewall] The last {rest} characters of this output were withheld: "
+            f"outputs are shown up to {limit} characters."
+        )
+        return RedactedOutput(
+            output=f"{head.output}{notice}",
+            entities=head.entities,
+            labels=head.labels,
+            truncated=rest,
         )
 
     def _per_leaf(
@@ -299,6 +321,14 @@ def merge_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:
                 RecognizerResult(result.entity_type, result.start, result.end, result.score)
             )
     return sorted(merged, key=lambda r: (r.start, r.end))
+
+
+def _too_long(tool: str, length: int) -> RedactedOutput:
+    return RedactedOutput(
+        output=withheld_notice(tool, "it is too long to be checked for personal data"),
+        withheld=True,
+        error=f"output of {length} characters exceeds max_chars",
+    )
 
 
 def _card(leaf: Leaf) -> bool:
