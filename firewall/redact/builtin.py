@@ -26,7 +26,7 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-from firewall.redact.patterns import AddressRecognizer
+from firewall.redact.patterns import AddressRecognizer, is_card_number
 
 # ``suffix_list_urls=()`` and no cache directory: the bundled snapshot, no network, no disk.
 _OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
@@ -65,7 +65,26 @@ class OfflineEmailRecognizer(AddressRecognizer):
 
 
 class IndexedContextEnhancer(LemmaContextAwareEnhancer):
-    """Presidio's context enhancer with the same results, without its quadratic token scan."""
+    """Presidio's context enhancer with the same results, without its quadratic scans: the
+    token under a finding by binary search, the document's keywords as a set (Presidio
+    tests membership in a list, once per word walked, for every finding)."""
+
+    def _extract_surrounding_words(
+        self, nlp_artifacts: NlpArtifacts, word: str, start: int
+    ) -> list[str]:
+        if not nlp_artifacts.tokens:
+            return [""]
+        keywords = getattr(nlp_artifacts, "_keyword_set", None)
+        if keywords is None:
+            keywords = frozenset(nlp_artifacts.keywords)
+            nlp_artifacts._keyword_set = keywords  # type: ignore[attr-defined]
+        index = self._find_index_of_match_token(
+            word, start, nlp_artifacts.tokens, nlp_artifacts.tokens_indices
+        )
+        lemmas = nlp_artifacts.lemmas
+        words = _context_words(index, self.context_prefix_count, lemmas, keywords, -1)
+        words += _context_words(index, self.context_suffix_count, lemmas, keywords, 1)
+        return list(set(words))
 
     @staticmethod
     def _find_index_of_match_token(
@@ -102,8 +121,8 @@ def _fewest_phone_digits(regions: Sequence[str]) -> int:
 #: A run of the characters phone numbers are written with, starting with a digit, "+" or
 #: "(". One character class, so the scan is linear.
 _PHONE_RUN = re.compile(
-    r"[+\uff0b(\uff08\[]?\d[\d \t\-./()\[\]~\u00a0\u00ad\u200b\u2060\u3000"
-    r"\u2010-\u2015\u2212\u30fc\uff0d\uff0f\uff08\uff09\uff3b\uff3d\u2053\u223c\uff5e]*"
+    r"[+\uff0b(\uff08]?\d[\d \t\-./()~\u00a0\u00ad\u200b\u2060\u3000"
+    r"\u2010-\u2015\u2212\u30fc\uff0d\uff0f\uff08\uff09\u2053\u223c\uff5e]*"
 )
 #: Characters kept around a run: room for an extension (" ext. 1234", "x64954") after it
 #: and for the neighbouring characters the matcher inspects.
@@ -142,10 +161,10 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
-        for start, end, digits in self.windows(text):
+        for start, end, digits, international in self.windows(text):
             window = text[start:end]
             for region in self.supported_regions:
-                if digits < self._region_digits[region] and "+" not in window:
+                if digits < self._region_digits[region] and not international:
                     continue
                 for match in phonenumbers.PhoneNumberMatcher(
                     window, region, leniency=self.leniency
@@ -157,18 +176,23 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                         results.append(result)
         return EntityRecognizer.remove_duplicates(results)
 
-    def windows(self, text: str) -> list[tuple[int, int, int]]:
+    def windows(self, text: str) -> list[tuple[int, int, int, bool]]:
         """Merged ranges of ``text`` worth reading for phone numbers, with the most digits
-        of a run in each."""
-        windows: list[tuple[int, int, int]] = []
+        of a run in each and whether one is written with a country code (then every
+        region reads it)."""
+        windows: list[tuple[int, int, int, bool]] = []
         for match in _PHONE_RUN.finditer(text):
             run_start, run_end = match.span()
             while run_end > run_start and not text[run_end - 1].isdigit():
                 run_end -= 1
-            digits = sum(ch.isdigit() for ch in text[run_start:run_end])
+            run = text[run_start:run_end]
+            digits = sum(ch.isdigit() for ch in run)
             if digits < self._fewest_digits:
                 continue
-            if not_a_phone(text, run_start, run_end, context=False):
+            if not_a_phone(text, run_start, run_end, context=False) or is_card_number(run):
+                continue
+            international = run[0] in "+\uff0b"
+            if international and run[1:2] == "0":  # a time zone (+0000): no country code
                 continue
             if run_end - run_start > _LONG_RUN:
                 start, end = max(0, run_start - _MARGIN), min(len(text), run_end + _MARGIN)
@@ -176,10 +200,30 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                 start, end = max(0, run_start - _BEFORE), min(len(text), run_end + _AFTER)
             if windows and start <= windows[-1][1]:
                 last = windows[-1]
-                windows[-1] = (last[0], max(end, last[1]), max(digits, last[2]))
+                windows[-1] = (
+                    last[0],
+                    max(end, last[1]),
+                    max(digits, last[2]),
+                    international or last[3],
+                )
             else:
-                windows.append((start, end, digits))
+                windows.append((start, end, digits, international))
         return windows
+
+
+def _context_words(
+    index: int, count: int, lemmas: Sequence[str], keywords: frozenset[str], step: int
+) -> list[str]:
+    """Presidio's ``_add_n_words``: up to ``count + 1`` keywords from ``index`` on."""
+    words: list[str] = []
+    remaining = count + 1
+    while 0 <= index < len(lemmas) and remaining > 0:
+        lemma = lemmas[index].lower()
+        if lemma in keywords:
+            words.append(lemma)
+            remaining -= 1
+        index += step
+    return words
 
 
 _DECIMAL = re.compile(r"\d{1,6}\.\d{1,6}")
@@ -199,6 +243,8 @@ def not_a_phone(text: str, start: int, end: int, *, context: bool = True) -> boo
         return True
     before = text[start - 1] if start else " "
     after = text[end] if end < len(text) else " "
+    if before in "ntr" and start > 1 and text[start - 2] == "\\":
+        before = " "  # an escaped line break or tab ("\\n") ends the word before
     if context and (before.isalnum() or after.isalnum() or before == "_" or after == "_"):
         return True
     if before in ":./" and start > 1 and text[start - 2].isdigit():

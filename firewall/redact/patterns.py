@@ -24,8 +24,8 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 # A digit, then 11-18 more, each optionally after one space or dash; never inside a longer
-# run of digits (grouped or not).
-_CARD = re.compile(r"(?<!\d)(?<!\d[ \-])\d(?:[ \-]?\d){11,18}(?![ \-]?\d)")
+# run of digits (grouped or not), a word (an IBAN) or after "+" (a phone number).
+_CARD = re.compile(r"(?<![\w+])(?<!\d[ \-])\d(?:[ \-]?\d){11,18}(?![ \-]?\d)(?!\w)")
 #: Words that announce a card number shortly before it: then 12 digits (Maestro) and
 #: numbers starting with 1 (UATP, old JCB) count too.
 _CARD_WORDS = re.compile(

@@ -237,15 +237,20 @@ class Redactor:
     def _replace(
         self, leaf: Leaf, findings: list[RecognizerResult], vault: SessionVault
     ) -> tuple[Any, list[str]]:
-        # Number new placeholders in reading order (the anonymizer works back to front).
-        for finding in sorted(findings, key=lambda f: f.start):
-            if self.settings.action_for(finding.entity_type) == "placeholder" and not any(
-                other is not finding
-                and other.start <= finding.start
+        # Number new placeholders in reading order (the anonymizer works back to front);
+        # a finding inside a higher-scoring one gets none. One pass over the findings in
+        # order, keeping those still open (overlaps are few, so this stays linear).
+        open_: list[RecognizerResult] = []
+        for finding in sorted(findings, key=lambda f: (f.start, -f.end, -f.score)):
+            open_ = [other for other in open_ if other.end > finding.start]
+            inside = any(
+                other.start <= finding.start
                 and finding.end <= other.end
                 and other.score > finding.score
-                for other in findings
-            ):
+                for other in open_
+            )
+            open_.append(finding)
+            if not inside and self.settings.action_for(finding.entity_type) == "placeholder":
                 vault.placeholder(finding.entity_type, leaf.value[finding.start : finding.end])
         operators = {e: self._operator(e, vault) for e in {f.entity_type for f in findings}}
         result = _ANONYMIZER.anonymize(

@@ -8,8 +8,9 @@ IP address, a tax number or an ISO timestamp; the NER model calls a column heade
   findings of another type inside it go;
 - a value named as a reference, a count or a time (``order_id``, ``bytes``), and a table's
   header line, hold no weak findings;
-- a weak finding inside a pattern finding of another type that scores higher goes (a
-  phone inside a tax number); the model's guesses never overrule a pattern;
+- a weak finding inside a longer pattern finding of another type goes, and so does one
+  on the same digits as a higher-scoring one unless a context word speaks for it ("my
+  driver's license number is ..."); the model's guesses never overrule a pattern;
 - a name or a nationality holds no digits or markup characters.
 
 Weak types are those found by loose patterns or by the model, never by a checksum or a
@@ -121,13 +122,23 @@ def _overruled(result: RecognizerResult, claims: list[tuple[int, int, str, float
     return False
 
 
+def _in_context(result: RecognizerResult) -> bool:
+    """Whether a context word ("license", "phone") raised the finding's score: then a
+    higher-scoring pattern for the same digits does not overrule it."""
+    explanation = result.analysis_explanation
+    return bool(explanation is not None and getattr(explanation, "supportive_context_word", ""))
+
+
 def _inside_stronger(result: RecognizerResult, claims: list[tuple[int, int, str, float]]) -> bool:
+    """Another pattern claims a longer span around ``result``, or the same span with a
+    higher score while no context word speaks for ``result``."""
+    named = _in_context(result)
     return any(
         entity != result.entity_type
         and start <= result.start
         and result.end <= end
-        and (end - start > result.end - result.start or score > result.score)
         and score >= result.score
+        and (end - start > result.end - result.start or (score > result.score and not named))
         for start, end, entity, score in _around(result, claims)
     )
 
