@@ -23,7 +23,7 @@ from firewall.redact.entities import is_secret
 from firewall.redact.hints import NOT_PERSONAL, hint_for_key, hinted_spans, plausible
 from firewall.redact.normalise import normalise
 from firewall.redact.patterns import is_card_number
-from firewall.redact.resolve import WEAK, resolve
+from firewall.redact.resolve import NAMED, WEAK, resolve
 from firewall.redact.settings import RedactionSettings
 from firewall.redact.structured import Flattened, Leaf, flatten, restore_type
 from firewall.redact.vault import PLACEHOLDER, SessionVault, VaultStore
@@ -122,7 +122,9 @@ class Redactor:
         named: list[tuple[str, int, int]] = []
         for entity, start, end in hinted_spans(folded):
             if entity in self._entities:
-                results.append(RecognizerResult(entity, start, end, 1.0))
+                results.append(
+                    RecognizerResult(entity, start, end, 1.0, recognition_metadata=NAMED)
+                )
             if entity in self._entities or entity == NOT_PERSONAL:
                 named.append((entity, start, end))
         results = resolve(results, folded, named)

@@ -42,6 +42,9 @@ WEAK = frozenset(
         "MEDICAL_LICENSE",
     }
 )
+#: ``recognition_metadata`` of a finding named by its field or column, not recognised.
+NAMED = {"recognizer_name": "FieldName"}
+
 _NOT_IN_NAMES = re.compile(r"[\d@=%_:/\\<>{}\[\]|+#$&*;]")
 _NOT_IN_PLACES = re.compile(r"[@=%_:\\<>{}\[\]|+#$&*;]|^[\d\W]+$")
 
@@ -89,6 +92,17 @@ def resolve(
     kept = [t for r in results if (t := trimmed(r, text)) is not None]
     if not kept:
         return kept
+    # A specific pattern (a private key, a card) outranks the generic type a field name
+    # gives the same value (``tls.key`` says SECRET; the value is a PRIVATE_KEY).
+    specific = sorted(
+        (r.start, r.end, r.entity_type, r.score)
+        for r in kept
+        if r.entity_type not in WEAK and r.recognition_metadata is not NAMED
+    )
+    if specific:
+        kept = [
+            r for r in kept if r.recognition_metadata is not NAMED or not _specific(r, specific)
+        ]
     claims = sorted(
         [(start, end, entity, 2.0) for entity, start, end in named]
         + [(r.start, r.end, r.entity_type, r.score) for r in kept if r.entity_type not in WEAK],
@@ -120,6 +134,13 @@ def _overruled(result: RecognizerResult, claims: list[tuple[int, int, str, float
         elif start <= result.start and result.end <= end and score > result.score:
             return True
     return False
+
+
+def _specific(result: RecognizerResult, claims: list[tuple[int, int, str, float]]) -> bool:
+    return any(
+        entity != result.entity_type and start < result.end and result.start < end
+        for start, end, entity, _ in _around(result, claims)
+    )
 
 
 def _in_context(result: RecognizerResult) -> bool:
@@ -154,4 +175,4 @@ def _around(
     return [c for c in window if c[1] > result.start]
 
 
-__all__ = ["NOT_PERSONAL", "WEAK", "fits", "resolve"]
+__all__ = ["NAMED", "NOT_PERSONAL", "WEAK", "fits", "resolve"]
