@@ -19,14 +19,38 @@ TEXT = (
 )
 
 
-def test_token_lookup_matches_presidio_at_every_offset() -> None:
-    doc = analyzer_for(True).nlp.analyze_text(TEXT, ner=False).tokens
-    indices = [token.idx for token in doc]
+@pytest.mark.parametrize("ner", [True, False])
+def test_token_lookup_matches_presidio_at_every_offset(ner: bool) -> None:
+    artifacts = analyzer_for(True).nlp.analyze_text(TEXT, ner=ner)
+    doc, indices = artifacts.tokens, artifacts.tokens_indices
     for start in range(len(TEXT)):
         expected = LemmaContextAwareEnhancer._find_index_of_match_token("w", start, doc, indices)
         assert (
             IndexedContextEnhancer._find_index_of_match_token("w", start, doc, indices) == expected
         )
+
+
+def test_context_words_score_as_presidio_scores_them() -> None:
+    bundle = analyzer_for(False)
+    text = "SSN 219099999, driver license D1234567, call 555 0143, passport 912803456 " * 3
+    artifacts = bundle.nlp.analyze_text(text, ner=False)
+    raw = [
+        r
+        for recognizer in bundle.recognizers()
+        if recognizer.supported_entities[0] in {"US_SSN", "US_DRIVER_LICENSE", "US_PASSPORT"}
+        for r in recognizer.analyze(text, recognizer.supported_entities, artifacts)
+    ]
+    assert raw
+    ours = IndexedContextEnhancer().enhance_using_context(
+        text, raw, artifacts, bundle.recognizers()
+    )
+    stock = LemmaContextAwareEnhancer().enhance_using_context(
+        text, raw, artifacts, bundle.recognizers()
+    )
+    assert [(r.entity_type, r.start, r.score) for r in ours] == [
+        (r.entity_type, r.start, r.score) for r in stock
+    ]
+    assert any(r.score > 0.5 for r in ours)  # the context words did raise scores
 
 
 def test_windowed_phone_recognizer_finds_what_presidio_finds() -> None:
