@@ -87,7 +87,8 @@ def test_ner_reads_every_line_with_a_letter_or_digit() -> None:
 
 def test_entities_of_the_joined_document_sit_at_their_offsets() -> None:
     artifacts = analyzer_for(True).nlp.analyze_text(TEXT, ner=True)
-    assert artifacts.tokens.text == TEXT
+    tokens = zip(artifacts.tokens, artifacts.tokens_indices, strict=True)
+    assert all(TEXT[i : i + len(t)] == t for t, i in tokens)
     found = {(TEXT[e.start_char : e.end_char], e.label_) for e in artifacts.entities}
     assert ("Ana Pérez", "PERSON") in found
     assert ("Suva", "LOCATION") in found
