@@ -43,9 +43,9 @@ class RedactionSettings(BaseModel):
     #: Tool names (glob patterns) whose output is never redacted.
     exempt_tools: tuple[str, ...] = ()
     #: The size policy: an output longer than this many characters is never shown whole.
-    #: 256 KiB of text is about 65,000 tokens, more than a model reads usefully at once,
+    #: 128 KiB of text is about 32,000 tokens, more than a model reads usefully at once,
     #: and is redacted with the model in a few seconds.
-    max_chars: int = Field(default=262_144, ge=1)
+    max_chars: int = Field(default=131_072, ge=1)
     #: What happens to a longer output: ``truncate`` shows the redacted head of a text
     #: output (cut at a line break) and says how much was withheld; ``withhold`` withholds
     #: it all. Structured outputs (dicts, lists, rows) are always withheld whole.
