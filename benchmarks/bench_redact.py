@@ -157,22 +157,21 @@ def _offline_email() -> None:
 
 
 def stock_engine(patterns_only: bool = False):
+    import spacy
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
     from firewall.redact.nlp import DEFAULT_MODEL, NER_CONFIGURATION
 
     _offline_email()
-    provider = NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [
-                {"lang_code": "en", "model_name": "blank:en" if patterns_only else DEFAULT_MODEL}
-            ],
-            "ner_model_configuration": NER_CONFIGURATION,
-        }
+    nlp = SpacyNlpEngine(
+        models=[{"lang_code": "en", "model_name": DEFAULT_MODEL}],
+        ner_model_configuration=NerModelConfiguration(**NER_CONFIGURATION),
     )
-    nlp = provider.create_engine()
+    if patterns_only:  # no model: a blank English tokenizer (Presidio would download one)
+        nlp.nlp = {"en": spacy.blank("en")}
+    else:
+        nlp.load()
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp)
     if patterns_only:

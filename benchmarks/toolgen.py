@@ -188,7 +188,9 @@ class ToolOutputFaker:
         return ".".join(
             [
                 part({"alg": "HS256", "typ": "JWT"}),
-                part({"sub": self._token(8), "iat": self.rng.randint(1.6e9, 1.8e9)}),
+                part(
+                    {"sub": self._token(8), "iat": self.rng.randint(1_600_000_000, 1_800_000_000)}
+                ),
                 self._token(43, string.ascii_letters + string.digits + "-_"),
             ]
         )

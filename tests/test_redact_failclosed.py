@@ -95,8 +95,26 @@ def test_firewall_after_fails_closed_when_recording_fails(monkeypatch: pytest.Mo
 
 
 def test_output_above_max_chars_is_withheld_not_passed() -> None:
-    settings = RedactionSettings(ner=False, max_chars=1000)
+    settings = RedactionSettings(ner=False, max_chars=1000, oversize="withhold")
     out = Redactor(settings, bundle=analyzer_for(False)).redact("x" * 1001 + RAW)
+    assert out.withheld and "maria" not in out.output
+
+
+def test_a_long_text_shows_its_redacted_head_and_never_its_tail() -> None:
+    head = "".join(f"line {i}: mail maria.{i}@example.com\n" for i in range(40))
+    text = head + "tail: " + RAW + "\n" + "more\n" * 200
+    settings = RedactionSettings(ner=False, max_chars=len(head) + 10)
+    out = Redactor(settings, bundle=analyzer_for(False)).redact(text, session="long")
+    assert not out.withheld and out.truncated == len(text) - len(head)
+    assert "@example.com" not in out.output and "maria" not in out.output
+    assert out.output.splitlines()[39] == "line 39: mail <EMAIL_ADDRESS_40>"
+    assert out.output.endswith(f"outputs are shown up to {len(head) + 10} characters.")
+
+
+def test_a_long_structured_output_is_withheld_whole() -> None:
+    rows = [{"email": f"maria.{i}@example.com", "note": "x" * 50} for i in range(100)]
+    settings = RedactionSettings(ner=False, max_chars=2000)
+    out = Redactor(settings, bundle=analyzer_for(False)).redact(rows)
     assert out.withheld and "maria" not in out.output
 
 

@@ -131,7 +131,7 @@ def test_unchanged_values_are_the_original_objects(redactor: Redactor) -> None:
 
 def test_flatten_joins_leaves_as_key_lines() -> None:
     flat = flatten({"a": "x", "b": [1, "y"]})
-    assert flat.text == "a: x\nb: 1\nb: y\n"
+    assert flat.text == "a: x\nb: 1\nb: y"
     assert [leaf.value for leaf in flat.leaves] == ["x", "1", "y"]
     assert flat.rebuild(["X", 1, "Y"]) == {"a": "X", "b": [1, "Y"]}
 

@@ -144,6 +144,9 @@ class AnalyzerBundle:
             nlp_artifacts=artifacts,
             score_threshold=score_threshold,
             context=list(context) if context else None,
+            # Keep the explanations: which context word raised a score decides between
+            # two patterns that claim the same digits (``resolve``).
+            return_decision_process=True,
         )
         timeouts = _WATCH.timeouts()
         if timeouts:

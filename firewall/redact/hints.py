@@ -89,6 +89,14 @@ def hint_for_key(key: str) -> str | None:
 
 
 _REFERENCE = re.compile(r"[\w.:+\-]{1,64}")
+#: What a named value must look like for a few types with a strict form.
+_SHAPES = {
+    "IP_ADDRESS": re.compile(r"\[?[0-9A-Fa-f]{0,4}(?:[.:][0-9A-Fa-f]{0,4}){2,8}(?:%\w{1,16})?\]?"),
+    "MAC_ADDRESS": re.compile(r"[0-9A-Fa-f]{2}(?:[:.\-]?[0-9A-Fa-f]{2}){5}"),
+    "CREDIT_CARD": re.compile(r"\d(?:[ \-]?\d){11,18}"),
+    "IBAN_CODE": re.compile(r"[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){8,30}"),
+    "US_SSN": re.compile(r"\d{3}[ \-]?\d{2}[ \-]?\d{4}|\d{4}"),
+}
 
 
 def plausible(entity: str, value: str) -> bool:
@@ -108,6 +116,9 @@ def plausible(entity: str, value: str) -> bool:
         return False
     if entity == "EMAIL_ADDRESS":
         return "@" in stripped or "%40" in stripped
+    shape = _SHAPES.get(entity)
+    if shape is not None and not shape.fullmatch(stripped):
+        return False
     return any(ch.isalnum() for ch in stripped)
 
 
@@ -119,7 +130,14 @@ _PAIR = re.compile(
     r"""[ \t]{0,4}(=>|:=|=|:(?![/:])|\|)[ \t]{0,4}"""
 )
 _MAX_VALUE = 256
-_FIELD_END = frozenset("\n\r\t|;&\"'<>{}[]")
+_FIELD_END = frozenset("\n\r\t|;&\"'<>{}[]\\")
+#: The characters a value of these entities is written with; the value ends before any other.
+_CHARSETS = {
+    "PHONE_NUMBER": frozenset("0123456789 +-.()/xX"),
+    "CREDIT_CARD": frozenset("0123456789 -"),
+    "US_SSN": frozenset("0123456789 -"),
+    "US_BANK_NUMBER": frozenset("0123456789 -"),
+}
 
 
 def hinted_spans(text: str) -> Iterator[tuple[str, int, int]]:
@@ -137,7 +155,7 @@ def _pair_spans(text: str) -> Iterator[tuple[str, int, int]]:
         if separator == "|" and not _line_start(text, match.start()):
             continue
         entity = hint_for_key(match.group(1))
-        if entity is None:
+        if entity is None or (_in_prose(text, match.start()) and is_whole_hint(match.group(1))):
             continue
         start = match.end()
         if start >= length:
@@ -145,6 +163,19 @@ def _pair_spans(text: str) -> Iterator[tuple[str, int, int]]:
         span = _value_span(text, start, entity, separator)
         if span is not None and plausible(entity, text[span[0] : span[1]]):
             yield entity, span[0], span[1]
+
+
+def _in_prose(text: str, position: int) -> bool:
+    """The key follows a word and a space ("Billing address:"): a label in prose whose
+    first words are unknown, so a name that only holds as a whole key does not apply."""
+    return position >= 2 and text[position - 1] == " " and text[position - 2].isalpha()
+
+
+def is_whole_hint(key: str) -> bool:
+    """Whether ``key`` is hinted only as a whole name (``address``), not by its ending."""
+    suffix, whole = _tables()
+    joined = "".join(name_words(key))
+    return joined in whole and joined not in suffix
 
 
 def _line_start(text: str, position: int) -> bool:
@@ -161,10 +192,13 @@ def _value_span(text: str, start: int, entity: str, separator: str) -> tuple[int
             return None
         return start + 1, end
     one_word = entity in _ONE_WORD or separator in ("=", ":=")
+    charset = _CHARSETS.get(entity)
     end = start
     while end < limit:
         ch = text[end]
         if ch in _FIELD_END or (ch == "," and entity != "LOCATION"):
+            break
+        if charset is not None and ch not in charset:
             break
         if ch == " " and (one_word or text.startswith("  ", end)):
             break

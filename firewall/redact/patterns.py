@@ -23,9 +23,15 @@ import re
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-# A digit, then 12-18 more, each optionally after one space or dash; never inside a longer
-# run of digits (grouped or not).
-_CARD = re.compile(r"(?<!\d)(?<!\d[ \-])\d(?:[ \-]?\d){12,18}(?![ \-]?\d)")
+# A digit, then 11-18 more, each optionally after one space or dash; never inside a longer
+# run of digits (grouped or not), a word (an IBAN) or after "+" (a phone number).
+_CARD = re.compile(r"(?<![\w+])(?<!\d[ \-])\d(?:[ \-]?\d){11,18}(?![ \-]?\d)(?!\w)")
+#: Words that announce a card number shortly before it: then 12 digits (Maestro) and
+#: numbers starting with 1 (UATP, old JCB) count too.
+_CARD_WORDS = re.compile(
+    r"card|\bcc\b|credit|debit|visa|mastercard|maestro|amex|jcb|diners|discover|\bpan\b",
+    re.IGNORECASE,
+)
 
 
 def luhn(digits: str) -> bool:
@@ -39,12 +45,14 @@ def luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def is_card_number(text: str) -> bool:
-    """13-19 digits (spaces/dashes ignored) that pass Luhn and start like a card."""
+def is_card_number(text: str, announced: bool = False) -> bool:
+    """13-19 digits (spaces/dashes ignored) that pass Luhn and start like a card; 12 and
+    a leading 1 only when the number was ``announced`` as a card."""
     digits = text.replace(" ", "").replace("-", "")
-    if not (13 <= len(digits) <= 19 and digits.isascii() and digits.isdigit()):
+    shortest = 12 if announced else 13
+    if not (shortest <= len(digits) <= 19 and digits.isascii() and digits.isdigit()):
         return False
-    if digits[0] not in "23456" and not (digits[0] == "1" and digits != text):
+    if digits[0] not in "23456" and not (digits[0] == "1" and (announced or digits != text)):
         return False
     if len(set(digits)) == 1:
         return False
@@ -65,11 +73,12 @@ class CardRecognizer(EntityRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        return [
-            RecognizerResult("CREDIT_CARD", m.start(), m.end(), self.SCORE)
-            for m in _CARD.finditer(text)
-            if is_card_number(m.group())
-        ]
+        results = []
+        for match in _CARD.finditer(text):
+            before = text[max(0, match.start() - 40) : match.start()]
+            if is_card_number(match.group(), announced=bool(_CARD_WORDS.search(before))):
+                results.append(RecognizerResult("CREDIT_CARD", match.start(), match.end(), 1.0))
+        return results
 
 
 #: Local part: the characters real addresses use (no ``=``, ``?`` or ``/``, which end

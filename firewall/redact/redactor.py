@@ -23,7 +23,7 @@ from firewall.redact.entities import is_secret
 from firewall.redact.hints import NOT_PERSONAL, hint_for_key, hinted_spans, plausible
 from firewall.redact.normalise import normalise
 from firewall.redact.patterns import is_card_number
-from firewall.redact.resolve import WEAK, resolve
+from firewall.redact.resolve import NAMED, WEAK, resolve
 from firewall.redact.settings import RedactionSettings
 from firewall.redact.structured import Flattened, Leaf, flatten, restore_type
 from firewall.redact.vault import PLACEHOLDER, SessionVault, VaultStore
@@ -49,6 +49,8 @@ class RedactedOutput:
     exempt: bool = False
     #: Why the output was withheld when redaction failed (no values in it).
     error: str | None = None
+    #: Characters of a long text output cut off and never shown (the size policy).
+    truncated: int = 0
 
     @property
     def found(self) -> bool:
@@ -120,7 +122,9 @@ class Redactor:
         named: list[tuple[str, int, int]] = []
         for entity, start, end in hinted_spans(folded):
             if entity in self._entities:
-                results.append(RecognizerResult(entity, start, end, 1.0))
+                results.append(
+                    RecognizerResult(entity, start, end, 1.0, recognition_metadata=NAMED)
+                )
             if entity in self._entities or entity == NOT_PERSONAL:
                 named.append((entity, start, end))
         results = resolve(results, folded, named)
@@ -132,13 +136,14 @@ class Redactor:
     # -- internals ------------------------------------------------------------------------
 
     def _redact(self, output: Any, session: str | None, tool: str) -> RedactedOutput:
+        limit = self.settings.max_chars
+        if isinstance(output, str) and len(output) > limit:
+            if self.settings.oversize == "truncate":
+                return self._truncated(output, session, tool)
+            return _too_long(tool, len(output))
         flat = flatten(output)
-        if len(flat.text) > self.settings.max_chars:
-            return RedactedOutput(
-                output=withheld_notice(tool, "it is too long to be checked for personal data"),
-                withheld=True,
-                error=f"output of {len(flat.text)} characters exceeds max_chars",
-            )
+        if len(flat.text) > limit:
+            return _too_long(tool, len(flat.text))
         per_leaf = self._per_leaf(flat, self.find(flat.text) if flat.text else [])
         counts: Counter[str] = Counter()
         for findings in per_leaf:
@@ -166,6 +171,25 @@ class Redactor:
             output=flat.rebuild(values),
             entities=dict(replaced),
             labels=frozenset("secret" if is_secret(e) else "pii" for e in replaced),
+        )
+
+    def _truncated(self, output: str, session: str | None, tool: str) -> RedactedOutput:
+        """The redacted head of a long text, cut at a line break, and a notice of the rest."""
+        limit = self.settings.max_chars
+        cut = output.rfind("\n", limit - limit // 8, limit) + 1 or limit
+        head = self._redact(output[:cut], session, tool)
+        if head.withheld:
+            return head
+        rest = len(output) - cut
+        notice = (
+            f"\n[firewall] The last {rest} characters of this output were withheld: "
+            f"outputs are shown up to {limit} characters."
+        )
+        return RedactedOutput(
+            output=f"{head.output}{notice}",
+            entities=head.entities,
+            labels=head.labels,
+            truncated=rest,
         )
 
     def _per_leaf(
@@ -215,15 +239,20 @@ class Redactor:
     def _replace(
         self, leaf: Leaf, findings: list[RecognizerResult], vault: SessionVault
     ) -> tuple[Any, list[str]]:
-        # Number new placeholders in reading order (the anonymizer works back to front).
-        for finding in sorted(findings, key=lambda f: f.start):
-            if self.settings.action_for(finding.entity_type) == "placeholder" and not any(
-                other is not finding
-                and other.start <= finding.start
+        # Number new placeholders in reading order (the anonymizer works back to front);
+        # a finding inside a higher-scoring one gets none. One pass over the findings in
+        # order, keeping those still open (overlaps are few, so this stays linear).
+        open_: list[RecognizerResult] = []
+        for finding in sorted(findings, key=lambda f: (f.start, -f.end, -f.score)):
+            open_ = [other for other in open_ if other.end > finding.start]
+            inside = any(
+                other.start <= finding.start
                 and finding.end <= other.end
                 and other.score > finding.score
-                for other in findings
-            ):
+                for other in open_
+            )
+            open_.append(finding)
+            if not inside and self.settings.action_for(finding.entity_type) == "placeholder":
                 vault.placeholder(finding.entity_type, leaf.value[finding.start : finding.end])
         operators = {e: self._operator(e, vault) for e in {f.entity_type for f in findings}}
         result = _ANONYMIZER.anonymize(
@@ -299,6 +328,14 @@ def merge_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:
                 RecognizerResult(result.entity_type, result.start, result.end, result.score)
             )
     return sorted(merged, key=lambda r: (r.start, r.end))
+
+
+def _too_long(tool: str, length: int) -> RedactedOutput:
+    return RedactedOutput(
+        output=withheld_notice(tool, "it is too long to be checked for personal data"),
+        withheld=True,
+        error=f"output of {length} characters exceeds max_chars",
+    )
 
 
 def _card(leaf: Leaf) -> bool:

@@ -8,8 +8,9 @@ IP address, a tax number or an ISO timestamp; the NER model calls a column heade
   findings of another type inside it go;
 - a value named as a reference, a count or a time (``order_id``, ``bytes``), and a table's
   header line, hold no weak findings;
-- a weak finding inside a pattern finding of another type that scores higher goes (a
-  phone inside a tax number); the model's guesses never overrule a pattern;
+- a weak finding inside a longer pattern finding of another type goes, and so does one
+  on the same digits as a higher-scoring one unless a context word speaks for it ("my
+  driver's license number is ..."); the model's guesses never overrule a pattern;
 - a name or a nationality holds no digits or markup characters.
 
 Weak types are those found by loose patterns or by the model, never by a checksum or a
@@ -41,6 +42,9 @@ WEAK = frozenset(
         "MEDICAL_LICENSE",
     }
 )
+#: ``recognition_metadata`` of a finding named by its field or column, not recognised.
+NAMED = {"recognizer_name": "FieldName"}
+
 _NOT_IN_NAMES = re.compile(r"[\d@=%_:/\\<>{}\[\]|+#$&*;]")
 _NOT_IN_PLACES = re.compile(r"[@=%_:\\<>{}\[\]|+#$&*;]|^[\d\W]+$")
 
@@ -54,15 +58,51 @@ def fits(entity: str, value: str) -> bool:
     return True
 
 
+_ESCAPE = re.compile(r"\\[nrt]|[\n\r\t]")
+
+
+def trimmed(result: RecognizerResult, text: str) -> RecognizerResult | None:
+    """A model finding cut to the first line-sized piece that fits its type, or None.
+
+    The model reads escaped line breaks (``\\n`` in JSON or a log) as part of a word, so
+    ``Jane Roe\\nSuite 5`` comes back as one name.
+    """
+    if result.entity_type not in NER_ENTITIES:
+        return result
+    value = text[result.start : result.end]
+    position = result.start
+    for piece in _ESCAPE.split(value):
+        stripped = piece.strip()
+        if stripped and fits(result.entity_type, stripped):
+            start = position + piece.index(stripped)
+            result.start, result.end = start, start + len(stripped)
+            return result
+        position += len(piece)
+        match = _ESCAPE.match(text, position)
+        position = match.end() if match else position
+    return None
+
+
 def resolve(
     results: list[RecognizerResult],
     text: str,
     named: list[tuple[str, int, int]] = (),  # type: ignore[assignment]
 ) -> list[RecognizerResult]:
     """The findings that stand, given the spans ``named`` by a field or column."""
-    kept = [r for r in results if fits(r.entity_type, text[r.start : r.end])]
+    kept = [t for r in results if (t := trimmed(r, text)) is not None]
     if not kept:
         return kept
+    # A specific pattern (a private key, a card) outranks the generic type a field name
+    # gives the same value (``tls.key`` says SECRET; the value is a PRIVATE_KEY).
+    specific = sorted(
+        (r.start, r.end, r.entity_type, r.score)
+        for r in kept
+        if r.entity_type not in WEAK and r.recognition_metadata is not NAMED
+    )
+    if specific:
+        kept = [
+            r for r in kept if r.recognition_metadata is not NAMED or not _specific(r, specific)
+        ]
     claims = sorted(
         [(start, end, entity, 2.0) for entity, start, end in named]
         + [(r.start, r.end, r.entity_type, r.score) for r in kept if r.entity_type not in WEAK],
@@ -96,13 +136,30 @@ def _overruled(result: RecognizerResult, claims: list[tuple[int, int, str, float
     return False
 
 
+def _specific(result: RecognizerResult, claims: list[tuple[int, int, str, float]]) -> bool:
+    return any(
+        entity != result.entity_type and start < result.end and result.start < end
+        for start, end, entity, _ in _around(result, claims)
+    )
+
+
+def _in_context(result: RecognizerResult) -> bool:
+    """Whether a context word ("license", "phone") raised the finding's score: then a
+    higher-scoring pattern for the same digits does not overrule it."""
+    explanation = result.analysis_explanation
+    return bool(explanation is not None and getattr(explanation, "supportive_context_word", ""))
+
+
 def _inside_stronger(result: RecognizerResult, claims: list[tuple[int, int, str, float]]) -> bool:
+    """Another pattern claims a longer span around ``result``, or the same span with a
+    higher score while no context word speaks for ``result``."""
+    named = _in_context(result)
     return any(
         entity != result.entity_type
         and start <= result.start
         and result.end <= end
-        and (end - start > result.end - result.start or score > result.score)
         and score >= result.score
+        and (end - start > result.end - result.start or (score > result.score and not named))
         for start, end, entity, score in _around(result, claims)
     )
 
@@ -118,4 +175,4 @@ def _around(
     return [c for c in window if c[1] > result.start]
 
 
-__all__ = ["NOT_PERSONAL", "WEAK", "fits", "resolve"]
+__all__ = ["NAMED", "NOT_PERSONAL", "WEAK", "fits", "resolve"]

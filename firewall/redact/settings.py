@@ -42,8 +42,14 @@ class RedactionSettings(BaseModel):
     score_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
     #: Tool names (glob patterns) whose output is never redacted.
     exempt_tools: tuple[str, ...] = ()
-    #: Outputs longer than this many characters are withheld, not passed through.
-    max_chars: int = Field(default=2_000_000, ge=1)
+    #: The size policy: an output longer than this many characters is never shown whole.
+    #: 128 KiB of text is about 32,000 tokens, more than a model reads usefully at once,
+    #: and is redacted with the model in a few seconds.
+    max_chars: int = Field(default=131_072, ge=1)
+    #: What happens to a longer output: ``truncate`` shows the redacted head of a text
+    #: output (cut at a line break) and says how much was withheld; ``withhold`` withholds
+    #: it all. Structured outputs (dicts, lists, rows) are always withheld whole.
+    oversize: Literal["truncate", "withhold"] = "truncate"
     #: Long text is analysed in chunks of about this size (bounded memory and regex time).
     chunk_chars: int = Field(default=20_000, ge=500)
     mask_char: str = Field(default="*", min_length=1, max_length=1)

@@ -128,14 +128,15 @@ def flatten(output: Any) -> Flattened:
     for leaf in leaves:
         prefix = f"{leaf.key}: " if leaf.key and not leaf.is_key else ""
         leaf.start = position + len(prefix)
-        parts.append(prefix + leaf.value + "\n")
+        parts.append(prefix + leaf.value)
         position += len(prefix) + len(leaf.value) + 1
 
     def rebuild(values: list[Any]) -> Any:
         remaining = iter(values)
         return builder(lambda: next(remaining))
 
-    return Flattened("".join(parts), leaves, rebuild, [leaf.start for leaf in leaves])
+    # A lone string is analysed exactly as it is: no line break added after it.
+    return Flattened("\n".join(parts), leaves, rebuild, [leaf.start for leaf in leaves])
 
 
 def _json_container(text: str) -> Any:
