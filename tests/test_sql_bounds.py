@@ -148,6 +148,13 @@ SESSION = [
     ("postgres", "SET statement_timeout = 5000", set(), ["statement_timeout"], []),
     ("postgres", "SET TIME ZONE 'UTC'", set(), ["timezone"], []),
     ("mysql", "SET @x = 1", set(), ["@x"], []),
+    (
+        "mysql",
+        "SET STATEMENT sql_mode = 'ANSI_QUOTES', max_statement_time = 5 FOR DELETE FROM t",
+        {"data.delete"},
+        ["sql_mode", "max_statement_time"],
+        ["sql_mode"],
+    ),
 ]
 
 

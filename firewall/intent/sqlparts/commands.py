@@ -355,7 +355,36 @@ def _set(
     )
     a.kind("set role" if role else "set")
     strings = [t.text if t.token_type in _STRINGS else None for t in tokens]
+    if what == "STATEMENT" and "FOR" in words:
+        _set_statement(a, text, tokens, words, strings)
+        return
     session.set_command(a, words, strings)
+
+
+def _set_statement(
+    a: Analysis,
+    text: str,
+    tokens: Sequence[Token],
+    words: Sequence[str],
+    strings: Sequence[str | None],
+) -> None:
+    """MariaDB ``SET STATEMENT a=x, b=y FOR <statement>``: settings for one statement."""
+    end = words.index("FOR")
+    index = 1
+    if end <= index:
+        a.fail("SET STATEMENT without a setting")
+        return
+    while index < end:
+        name = _word(words, index)
+        if _word(words, index + 1) != "=" or index + 2 >= end:
+            a.fail("SET STATEMENT form not understood")
+            return
+        value = strings[index + 2] if strings[index + 2] is not None else words[index + 2]
+        session.change(a, name.lower(), value, written_out=True)
+        index += 3
+        if _word(words, index) == ",":
+            index += 1
+    _nested(a, _after(text, tokens, end + 1), "SET STATEMENT")
 
 
 def _reset(
