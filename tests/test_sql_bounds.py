@@ -24,6 +24,11 @@ BOUNDS = [
     ("postgres", "DELETE FROM t WHERE id IN (1, 2, 3)", "id IN (1, 2, 3)"),
     ("postgres", "DELETE FROM t WHERE x > 3 AND id = 4", "id = 4"),
     ("postgres", "DELETE FROM t WHERE (id = 1 OR id = 2)", "(id = 1) OR (id = 2)"),
+    (
+        "postgres",
+        "DELETE FROM t WHERE (status = 'a' AND id = 1) OR (status = 'b' AND id = 2)",
+        "(id = 1) OR (id = 2)",
+    ),
     ("postgres", "UPDATE t SET x = 1 FROM s WHERE t.id = 3 AND s.id = t.sid", "t.id = 3"),
     ("postgres", "DELETE FROM t a USING s WHERE a.id = 3", "a.id = 3"),
     ("mysql", "DELETE FROM t WHERE x > 0 ORDER BY id LIMIT 10", "LIMIT 10"),
