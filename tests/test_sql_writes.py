@@ -252,6 +252,8 @@ PG_SESSION = [
     ("SET TIME ZONE 'UTC'", "allow"),
     ("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "allow"),
     ("BEGIN", "allow"),
+    ("SAVEPOINT s1", "allow"),
+    ("DISCARD ALL", "deny"),
     ("SELECT id FROM accounts WHERE id = 1", "allow"),
 ]
 

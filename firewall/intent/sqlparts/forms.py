@@ -84,7 +84,7 @@ def _upper(token: Token) -> str:
 
 def _special(chunk: Sequence[Token]) -> bool:
     first = _upper(chunk[0])
-    if first in ("HANDLER", "BACKUP"):
+    if first in ("HANDLER", "BACKUP", "RELEASE"):
         return True
     if first == "BULK" and len(chunk) > 1 and _upper(chunk[1]) == "INSERT":
         return True
@@ -108,7 +108,7 @@ def _form(a: Analysis, chunk: list[Token], text: str, parser) -> list[exp.Expres
     if first == "BULK":
         _bulk_insert(a, chunk)
         return None
-    if first in ("BACKUP", "LOAD"):
+    if first in ("BACKUP", "LOAD", "RELEASE"):
         from firewall.intent.sqlparts.commands import classify_command
 
         rest = text[chunk[1].start : chunk[-1].end + 1] if len(chunk) > 1 else ""
