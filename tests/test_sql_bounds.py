@@ -265,6 +265,17 @@ def test_unknown_functions_stay_readable():
     assert result.intents == {"data.read"}
 
 
+def test_string_arguments_are_decoded():
+    for sql in (
+        "SELECT pg_read_file($$/etc/passwd$$)",
+        "SELECT pg_read_file(U&'\\002fetc\\002fpasswd')",
+        "SELECT pg_read_file(U&'!002fetc!002fpasswd' UESCAPE '!')",
+    ):
+        assert classify_sql(sql).facts["files_read"] == ["/etc/passwd"], sql
+    hidden = classify_sql("SELECT query_to_xml(U&'\\0044ELETE FROM t', true, true, '')")
+    assert "data.delete" in hidden.intents and hidden.facts["unbounded_write"]
+
+
 def test_a_bad_unicode_escape_is_unknown():
     result = classify_sql('SELECT U&"\\zzzz"(1)')
     assert "unknown" in result.intents
