@@ -204,6 +204,8 @@ CATALOG_WRITES = [
     ),
     ("sqlite", "UPDATE sqlite_master SET sql = 'x' WHERE name = 't'", "sqlite_master"),
     ("sqlite", "DELETE FROM sqlite_schema WHERE name = 't'", "sqlite_schema"),
+    ("mysql", "USE mysql; UPDATE user SET Super_priv = 'Y' WHERE User = 'app'", "user"),
+    ("mysql", "USE `MySQL`; DELETE FROM db WHERE User = 'x'", "db"),
 ]
 
 

@@ -17,7 +17,7 @@ from sqlglot.tokens import Token, TokenType
 from firewall.intent.sqlparts import analysis as A
 from firewall.intent.sqlparts import session
 from firewall.intent.sqlparts.analysis import Analysis
-from firewall.intent.sqlparts.catalog import PROCEDURES
+from firewall.intent.sqlparts.catalog import PROCEDURES, SYSTEM_SCHEMAS
 
 _STRINGS = frozenset({TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.HEREDOC_STRING})
 _ROLES = frozenset({"ROLE", "USER", "GROUP", "LOGIN"})
@@ -415,6 +415,8 @@ def _use(
     a.kind("use")
     if _word(words, 0) in ("ROLE", "SECONDARY"):
         a.intents.add(A.GRANT)
+    elif _qualified_name(tokens, 0).split(".")[-1] in SYSTEM_SCHEMAS:
+        a.system_default = True
 
 
 def _begin(

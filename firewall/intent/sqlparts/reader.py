@@ -148,7 +148,9 @@ def _keyword_alias(root: exp.Alias) -> exp.Expression:
 def _system_tables(a: Analysis) -> None:
     """A write to the server's own catalog changes privileges or the schema, whatever it is."""
     for name in a.written:
-        if name not in a.system_tables and is_system_table(name):
+        if name not in a.system_tables and (
+            is_system_table(name) or (a.system_default and "." not in name)
+        ):
             a.system_tables[name] = None
             a.intents.update((A.GRANT, A.ALTER))
 

@@ -19,6 +19,7 @@ from firewall.intent.sqlparts.bounds import Target, condition_bound, in_cte, lim
 from firewall.intent.sqlparts.catalog import (
     FUNCTIONS,
     PROCEDURES,
+    SYSTEM_SCHEMAS,
     Dangerous,
     is_remote,
     looks_like_file,
@@ -540,6 +541,8 @@ def _use(a: Analysis, node: exp.Use) -> None:
     a.kind("use")
     if isinstance(node.this, exp.Table):
         a.targets.add(id(node.this))
+        if node.this.name.lower() in SYSTEM_SCHEMAS:
+            a.system_default = True
     kind = node.args.get("kind")
     text = kind.name if isinstance(kind, exp.Expression) else str(kind or "")
     if "ROLE" in text.upper():
