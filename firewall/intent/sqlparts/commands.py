@@ -622,8 +622,11 @@ def _backup(
     a: Analysis, keyword: str, text: str, tokens: Sequence[Token], words: Sequence[str]
 ) -> None:
     a.kind("backup")
-    location = _first_string(tokens)
-    a.sink(location if location is not None else "BACKUP")
+    locations = [t.text for t in tokens if t.token_type in _STRINGS]
+    for location in locations:  # TO DISK = 'a', URL = 'b', MIRROR TO ...: every one
+        a.sink(location)
+    if not locations:
+        a.sink("BACKUP")
 
 
 def _restore(
