@@ -468,6 +468,9 @@ NO_EFFECT: list[tuple[str, str]] = [
     ("postgres", "ROLLBACK"),
     ("postgres", "SET statement_timeout = 5000"),
     ("mysql", "USE shop"),
+    ("postgres", "SAVEPOINT s1"),
+    ("postgres", "RELEASE SAVEPOINT s1"),
+    ("mysql", "SAVEPOINT s1"),
 ]
 
 

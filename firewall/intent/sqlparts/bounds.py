@@ -78,6 +78,9 @@ class Bound:
         self.sql = sql
         self.values = values
 
+    def on_keys(self) -> bool:
+        return all(column in KEY_COLUMNS for column in self.values)
+
     def valid(self, most: int) -> bool:
         """One value per column, or a list of at most ``most`` values on a key column."""
         return sum(self.values.values()) <= most and all(
@@ -98,9 +101,12 @@ def _bound(cond: exp.Expression, target: Target, dialect: str, most: int) -> Bou
         cond = cond.this
     if isinstance(cond, exp.And):
         left = _bound(cond.this, target, dialect, most)
-        if left is not None:
+        if left is not None and left.on_keys():
             return left
-        return _bound(cond.expression, target, dialect, most)
+        right = _bound(cond.expression, target, dialect, most)
+        if right is not None and (left is None or right.on_keys()):
+            return right  # a key column bound survives an OR with others best
+        return left
     if isinstance(cond, exp.Or):
         left = _bound(cond.this, target, dialect, most)
         if left is None:

@@ -17,7 +17,7 @@ from sqlglot.tokens import Token, TokenType
 from firewall.intent.sqlparts import analysis as A
 from firewall.intent.sqlparts import session
 from firewall.intent.sqlparts.analysis import Analysis
-from firewall.intent.sqlparts.catalog import PROCEDURES
+from firewall.intent.sqlparts.catalog import PROCEDURES, SYSTEM_SCHEMAS
 
 _STRINGS = frozenset({TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.HEREDOC_STRING})
 _ROLES = frozenset({"ROLE", "USER", "GROUP", "LOGIN"})
@@ -355,7 +355,36 @@ def _set(
     )
     a.kind("set role" if role else "set")
     strings = [t.text if t.token_type in _STRINGS else None for t in tokens]
+    if what == "STATEMENT" and "FOR" in words:
+        _set_statement(a, text, tokens, words, strings)
+        return
     session.set_command(a, words, strings)
+
+
+def _set_statement(
+    a: Analysis,
+    text: str,
+    tokens: Sequence[Token],
+    words: Sequence[str],
+    strings: Sequence[str | None],
+) -> None:
+    """MariaDB ``SET STATEMENT a=x, b=y FOR <statement>``: settings for one statement."""
+    end = words.index("FOR")
+    index = 1
+    if end <= index:
+        a.fail("SET STATEMENT without a setting")
+        return
+    while index < end:
+        name = _word(words, index)
+        if _word(words, index + 1) != "=" or index + 2 >= end:
+            a.fail("SET STATEMENT form not understood")
+            return
+        value = strings[index + 2] if strings[index + 2] is not None else words[index + 2]
+        session.change(a, name.lower(), value, written_out=True)
+        index += 3
+        if _word(words, index) == ",":
+            index += 1
+    _nested(a, _after(text, tokens, end + 1), "SET STATEMENT")
 
 
 def _reset(
@@ -386,6 +415,8 @@ def _use(
     a.kind("use")
     if _word(words, 0) in ("ROLE", "SECONDARY"):
         a.intents.add(A.GRANT)
+    elif _qualified_name(tokens, 0).split(".")[-1] in SYSTEM_SCHEMAS:
+        a.system_default = True
 
 
 def _begin(
@@ -591,8 +622,11 @@ def _backup(
     a: Analysis, keyword: str, text: str, tokens: Sequence[Token], words: Sequence[str]
 ) -> None:
     a.kind("backup")
-    location = _first_string(tokens)
-    a.sink(location if location is not None else "BACKUP")
+    locations = [t.text for t in tokens if t.token_type in _STRINGS]
+    for location in locations:  # TO DISK = 'a', URL = 'b', MIRROR TO ...: every one
+        a.sink(location)
+    if not locations:
+        a.sink("BACKUP")
 
 
 def _restore(

@@ -84,7 +84,7 @@ def _upper(token: Token) -> str:
 
 def _special(chunk: Sequence[Token]) -> bool:
     first = _upper(chunk[0])
-    if first in ("HANDLER", "BACKUP"):
+    if first in ("HANDLER", "BACKUP", "RELEASE"):
         return True
     if first == "BULK" and len(chunk) > 1 and _upper(chunk[1]) == "INSERT":
         return True
@@ -103,12 +103,11 @@ def _form(a: Analysis, chunk: list[Token], text: str, parser) -> list[exp.Expres
     """Classify one special statement; returns statements still to walk, or ``None``."""
     first = _upper(chunk[0])
     if first == "HANDLER":
-        _handler(a, chunk)
-        return None
+        return _handler(a, chunk, text)
     if first == "BULK":
         _bulk_insert(a, chunk)
         return None
-    if first in ("BACKUP", "LOAD"):
+    if first in ("BACKUP", "LOAD", "RELEASE"):
         from firewall.intent.sqlparts.commands import classify_command
 
         rest = text[chunk[1].start : chunk[-1].end + 1] if len(chunk) > 1 else ""
@@ -133,15 +132,24 @@ def _name(chunk: Sequence[Token], index: int) -> str:
     return ".".join(parts)
 
 
-def _handler(a: Analysis, chunk: Sequence[Token]) -> None:
-    """``HANDLER t OPEN | READ ... | CLOSE``: reads the table's rows, changes nothing."""
+def _handler(a: Analysis, chunk: Sequence[Token], text: str) -> list[exp.Expression] | None:
+    """``HANDLER t OPEN | READ ... [WHERE cond] | CLOSE``: reads the table's rows. A WHERE
+    condition is SQL (it may call functions): it is returned to be walked as a query."""
     a.kind("handler")
     a.intents.add(A.READ)
     name = _name(chunk, 1)
-    if name:
-        a.read[name] = None
-    else:
+    if not name:
         a.fail("HANDLER of something that is not a table")
+        return None
+    a.read[name] = None
+    where = next((i for i, t in enumerate(chunk) if _upper(t) == "WHERE"), None)
+    if where is None:
+        return None
+    from firewall.intent.sqlparts.reader import dialect_of
+
+    query = f"SELECT 1 FROM {name} " + text[chunk[where].start : chunk[-1].end + 1]
+    d = dialect_of(a.dialect)
+    return d.parser(error_level=ErrorLevel.IMMEDIATE).parse(d.tokenize(query), query)
 
 
 def _bulk_insert(a: Analysis, chunk: Sequence[Token]) -> None:
@@ -151,11 +159,23 @@ def _bulk_insert(a: Analysis, chunk: Sequence[Token]) -> None:
     name = _name(chunk, 2)
     if name:
         a.written[name] = None
-    strings = [t.text for t in chunk if t.token_type in _STRINGS]
-    if strings:
-        a.source(strings[0])
-    else:
+    found = False
+    for index, token in enumerate(chunk):
+        if token.token_type not in _STRINGS:
+            continue
+        option = _upper(chunk[index - 2]) if index >= 2 else ""
+        previous = _upper(chunk[index - 1])
+        if previous == "FROM" or option in _BULK_READS:
+            a.source(token.text)
+            found = True
+        elif option in _BULK_WRITES:
+            a.sink(token.text)
+    if not found:
         a.intents.add(A.FILE_READ)
+
+
+_BULK_READS = frozenset({"FORMATFILE", "DATA_SOURCE", "FORMATFILE_DATA_SOURCE"})
+_BULK_WRITES = frozenset({"ERRORFILE", "ERRORFILE_DATA_SOURCE"})
 
 
 def _into_file(a: Analysis, chunk: list[Token], text: str, parser) -> list[exp.Expression] | None:

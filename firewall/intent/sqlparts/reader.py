@@ -12,6 +12,7 @@ import logging
 import threading
 from functools import lru_cache
 
+from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel
 from sqlglot.tokens import Token, TokenType
@@ -108,6 +109,8 @@ def _walk_all(a: Analysis, statements: list) -> None:
         if root is None or type(root) in EMPTY:
             continue
         a.statement_count += 1
+        if type(root) is exp.Alias:
+            root = _keyword_alias(root)
         if type(root) not in STATEMENTS:
             a.kind("expression")
             a.fail(f"not a SQL statement: {type(root).__name__}")
@@ -121,10 +124,33 @@ def _walk_all(a: Analysis, statements: list) -> None:
     _system_tables(a)
 
 
+#: Statements sqlglot reads as ``<column> AS <alias>`` (``SAVEPOINT s1``, ``DISCARD ALL``).
+_ALIASED_KEYWORDS = frozenset({"SAVEPOINT", "RELEASE", "DISCARD"})
+
+
+def _keyword_alias(root: exp.Alias) -> exp.Expression:
+    """``SAVEPOINT s1`` parsed as a column with an alias is the command it is."""
+    column = root.this
+    if (
+        isinstance(column, exp.Column)
+        and not column.table
+        and isinstance(column.this, exp.Identifier)
+        and not column.this.quoted
+        and column.name.upper() in _ALIASED_KEYWORDS
+        and isinstance(root.args.get("alias"), exp.Identifier)
+    ):
+        return exp.Command(
+            this=column.name.upper(), expression=exp.Literal.string(root.args["alias"].name)
+        )
+    return root
+
+
 def _system_tables(a: Analysis) -> None:
     """A write to the server's own catalog changes privileges or the schema, whatever it is."""
     for name in a.written:
-        if name not in a.system_tables and is_system_table(name):
+        if name not in a.system_tables and (
+            is_system_table(name) or (a.system_default and "." not in name)
+        ):
             a.system_tables[name] = None
             a.intents.update((A.GRANT, A.ALTER))
 

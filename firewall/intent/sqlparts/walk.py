@@ -19,11 +19,13 @@ from firewall.intent.sqlparts.bounds import Target, condition_bound, in_cte, lim
 from firewall.intent.sqlparts.catalog import (
     FUNCTIONS,
     PROCEDURES,
+    SYSTEM_SCHEMAS,
     Dangerous,
     is_remote,
     looks_like_file,
     lookup,
 )
+from firewall.intent.sqlparts.identifiers import BadEscape, decode
 
 Handler = Callable[[Analysis, Any], None]
 
@@ -133,12 +135,28 @@ def _text(node: Any) -> str:
 def _literals(node: exp.Expression) -> Iterator[str]:
     """String literals among a function's direct arguments (and inside array arguments)."""
     for arg in node.iter_expressions():
-        if isinstance(arg, exp.National) or (isinstance(arg, exp.Literal) and arg.is_string):
+        if isinstance(arg, exp.National | exp.RawString) or (
+            isinstance(arg, exp.Literal) and arg.is_string
+        ):
             yield str(arg.this)
+        elif isinstance(arg, exp.UnicodeString):
+            text = _unicode_text(arg)
+            if text is not None:
+                yield text
         elif isinstance(arg, exp.Array):
             for item in arg.expressions:
                 if isinstance(item, exp.Literal) and item.is_string:
                     yield item.this
+
+
+def _unicode_text(node: exp.UnicodeString) -> str | None:
+    """The value of ``U&'...'`` (``None`` when its escapes are invalid)."""
+    escape = node.args.get("escape")
+    char = _text(escape) if isinstance(escape, exp.Expression) else "\\"
+    try:
+        return decode(str(node.this), char or "\\")
+    except BadEscape:
+        return None
 
 
 def _nested(a: Analysis, text: str, why: str) -> None:
@@ -523,6 +541,8 @@ def _use(a: Analysis, node: exp.Use) -> None:
     a.kind("use")
     if isinstance(node.this, exp.Table):
         a.targets.add(id(node.this))
+        if node.this.name.lower() in SYSTEM_SCHEMAS:
+            a.system_default = True
     kind = node.args.get("kind")
     text = kind.name if isinstance(kind, exp.Expression) else str(kind or "")
     if "ROLE" in text.upper():
