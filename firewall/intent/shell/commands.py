@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from firewall import intent as classifiers
+from firewall.intent.shell import catalog
 from firewall.intent.shell.options import getopt
 from firewall.intent.shell.scan import (
     DOWNLOAD,
@@ -71,6 +72,11 @@ def run(scan: Scanner, inv: Invocation) -> Stream:
         return OPAQUE_STREAM
     if name in scan.functions and "/" not in head.text:
         return OPAQUE_STREAM  # a function defined on this line: its body was walked
+    if "/" in head.text and not head.text.startswith(_SYSTEM_BIN):
+        return _run_path(scan, inv, head.text)
+    match = _VERSIONED.match(name)
+    known = catalog.catalog().programs
+    catalog.check(scan, inv, match.group(1) if match and name not in known else name)
     handler = HANDLERS.get(name)
     if handler is None:
         match = _VERSIONED.match(name)
@@ -81,6 +87,26 @@ def run(scan: Scanner, inv: Invocation) -> Stream:
     if handler is None:
         return run_program(scan, inv)
     return handler(scan, inv)
+
+
+_SYSTEM_BIN = ("/bin/", "/usr/bin/", "/usr/local/bin/", "/sbin/", "/usr/sbin/")
+
+
+def _run_path(scan: Scanner, inv: Invocation, path: str) -> Stream:
+    """A program named by a path: a project script is code the project owns; anything
+    outside the project, or written by this very line, is not understood."""
+    report = scan.report
+    resolved = report.resolve(path)
+    parts = resolved.split("/")
+    if (
+        path.startswith(("/", "~", "$"))
+        or ".." in parts
+        or report.cwd.startswith(("/", "~"))
+        or resolved in report.writes
+        or path in report.writes
+    ):
+        report.not_understood(f"{path}: a program outside the project or written by this line")
+    return run_program(scan, inv)
 
 
 def run_program(scan: Scanner, inv: Invocation) -> Stream:
@@ -112,8 +138,6 @@ _NO_EFFECT = [
     "[",
     "[[",
     "pwd",
-    "cd",
-    "pushd",
     "popd",
     "dirs",
     "export",
@@ -168,6 +192,20 @@ _NO_EFFECT = [
 @handles(*_NO_EFFECT)
 def no_effect(scan: Scanner, inv: Invocation) -> Stream:
     return OPAQUE_STREAM if inv.argv[0].text not in ("true", "false", ":") else NO_INPUT
+
+
+@handles("cd", "pushd")
+def cd(scan: Scanner, inv: Invocation) -> Stream:
+    """Relative paths of later commands resolve against the new directory."""
+    report = scan.report
+    targets = [w for w in inv.args if not (w.static and w.text.startswith("-") and w.text != "-")]
+    if not targets:
+        report.cwd = "~"
+    elif not targets[0].static or targets[0].text == "-":
+        report.not_understood("cd to a directory the line does not name")
+    else:
+        report.cwd = report.resolve(targets[0].text).rstrip("/") or "/"
+    return NO_INPUT
 
 
 @handles("echo", "printf")
