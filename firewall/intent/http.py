@@ -246,6 +246,8 @@ def parse_url(url: str, *, assume_scheme: str = "http") -> dict[str, Any]:
         effective = assume_scheme
     else:
         effective = scheme
+    if effective != "file":
+        _parsers_agree(text)
     if effective in _WEB_SCHEMES or effective in _OTHER_NETWORK_SCHEMES:
         text = text.replace("\\", "/")  # WHATWG: a backslash is a slash in web URLs
     parts = urlsplit(text)
@@ -275,6 +277,41 @@ def parse_url(url: str, *, assume_scheme: str = "http") -> dict[str, Any]:
         "path": parts.path or "/",
         "userinfo": userinfo,
     }
+
+
+#: Characters some parsers read as a dot in a host name (IDNA maps them to ".").
+_UNICODE_DOTS = ("\u3002", "\uff0e", "\uff61", "\u2024", "\ufe52")
+
+
+def _parsers_agree(text: str) -> None:
+    """Raise ``ValueError`` when URL parsers would disagree on the host.
+
+    Browsers and WHATWG parsers read a backslash as a slash and decode the host; curl,
+    urllib and RFC 3986 parsers do neither. A URL whose host depends on which parser
+    reads it (``https://a.test\\@b.test/``, ``https://github%2ecom@x``, ``github。com``)
+    is one the firewall cannot judge: the client may fetch the other host.
+    """
+    _, sep, rest = text.partition("//")
+    if not sep:
+        return
+    end = len(rest)
+    for stop in "/?#":
+        at = rest.find(stop)
+        if 0 <= at < end:
+            end = at
+    authority = rest[:end]
+    if "\\" in authority:
+        raise ValueError("URL parsers disagree on the host (a backslash in the authority)")
+    if authority.count("@") > 1:
+        raise ValueError("URL parsers disagree on the host (several '@' in the authority)")
+    host_part = authority.rsplit("@", 1)[-1]
+    if "%" in host_part:
+        raise ValueError("URL parsers disagree on the host (percent-encoded host bytes)")
+    if any(dot in host_part for dot in _UNICODE_DOTS):
+        raise ValueError("URL parsers disagree on the host (a Unicode dot)")
+    tail = rest[end:]
+    if "@" in tail.split("/", 1)[0] and tail[:1] in ("?", "#"):
+        raise ValueError("URL parsers disagree on the host (an '@' after '?' or '#')")
 
 
 def _host_of(hostport: str) -> str:

@@ -93,6 +93,7 @@ SENSITIVE_CATEGORIES: dict[str, str] = {
     "git_config": ".git/config (remote URLs may hold tokens) and .gitconfig",
     "git_hooks": ".git/hooks (writes and deletes only: they run on the next git command)",
     "shell_history": "shell and REPL history files",
+    "browser_profile": "browser profiles: saved passwords, cookies, sessions",
     "persistence": "cron, systemd units, autostart and launch agents (writes and deletes only)",
     "process_memory": "/proc/*/environ, /proc/*/mem and /dev/mem",
     "environment": "the process environment (env, printenv, export -p, set): tokens and keys",
@@ -101,6 +102,7 @@ SENSITIVE_CATEGORIES: dict[str, str] = {
     ),
 }
 
+_BROWSER_DIRS = {".mozilla", "google-chrome", "chromium", "bravesoftware", "firefox", "chrome"}
 _CLOUD_DIRS = {".aws", ".azure", ".oci"}
 _CLOUD_CONFIG_DIRS = {"gcloud", "doctl"}
 _CREDENTIAL_NAMES = {
@@ -420,6 +422,8 @@ def _categories(parts: list[str], path: str, operation: str) -> list[str]:
         add("git_hooks")
     if name in _HISTORY:
         add("shell_history")
+    if any(p in _BROWSER_DIRS for p in parents):
+        add("browser_profile")
     if changes and _is_persistence(parts):
         add("persistence")
     if parts[0] == "proc" and name in {"environ", "mem", "kcore"}:

@@ -38,6 +38,7 @@ EFFECTS = frozenset(
         "rest",  # the remaining arguments belong to what the option names (python -m)
         "package",  # a package spec: URLs, archives and VCS specs run setup code
         "gopkg",  # a Go package: pkg@version is fetched, built and run
+        "varname",  # a variable name (read NAME): a subscript would be evaluated
     }
 )
 
@@ -369,6 +370,9 @@ def _apply(
         ):
             report.downloads_and_executes = True
             report.intent(Intent.CODE_EXECUTE, Intent.NETWORK_EGRESS)
+    elif effect == "varname":
+        if not (static and value.replace("_", "a").isalnum() and not value[:1].isdigit()):
+            report.not_understood(f"{program.name}: {value[:40]} is not a variable name")
     elif effect == "gopkg" and ("@" in value or not static):
         report.downloads_and_executes = True
         report.intent(Intent.CODE_EXECUTE, Intent.NETWORK_EGRESS)

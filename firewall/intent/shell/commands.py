@@ -509,6 +509,15 @@ def run_script_file(scan: Scanner, word: Word) -> None:
         scan.report.downloads_and_executes = True
     elif word.static:
         scan.report.read(word.text)
+    text = word.text
+    if (
+        not word.static
+        or text.startswith(("/dev/", "/proc/", "/tmp/", "/var/tmp/", "~", "$"))
+        or text in ("-", "")
+        or text in scan.report.writes
+        or scan.report.resolve(text) in scan.report.writes
+    ):
+        scan.report.not_understood(f"runs a script the line cannot show: {text[:60]}")
 
 
 def _remote_shell(scan: Scanner, inv: Invocation) -> None:

@@ -184,7 +184,7 @@ def awk(scan: Scanner, inv: Invocation) -> Stream:
 #: awk words that reach outside the text: commands, files, the environment.
 _AWK_UNMODELLED = ("system", "|", "getline", ">", "ENVIRON", "PROCINFO", "@load", "close(")
 
-_SED_EXEC = re.compile(r"(^|[;\n}])\s*e(\s|$)|s(.).*\3.*\3[gpIiMm0-9]*e")
+_SED_EXEC = re.compile(r"(^|[;\n{}])\s*[0-9$,!~+]*\s*e(\s|$)|s(.).*\3.*\3[gpIiMm0-9]*e")
 #: sed commands that read or write other files (r, R, w, W, and the s///w flag).
 _SED_FILES = re.compile(r"(^|[;\n{}])\s*[0-9$,/]*\s*[rRwW]\s|s(.).*\2.*\2[gpIiMme0-9]*w")
 
@@ -454,7 +454,13 @@ def chmod(scan: Scanner, inv: Invocation) -> Stream:
         re.search(r"(^|,)[ao]*\+[rwxXst]*w|(^|,)\+[rwxXst]*w|=.*w.*$", mode)
         and re.search(r"(^|,)(a|o|)[+=]", mode)
     )
-    setid = bool(_SETID.match(mode)) or "+s" in mode or bool(re.search(r"[ug]\+[rwx]*s", mode))
+    setid = (
+        bool(_SETID.match(mode))
+        or "s" in mode
+        or (mode.isdigit() and len(mode) >= 4 and mode[-4] in "2367" + "4" + "5")
+    )
+    if setid:
+        report.not_understood(f"chmod {mode}: a set-user-id or set-group-id mode")
     for w in targets:
         report.write(w.text)
     if world or setid:

@@ -32,6 +32,11 @@ FACTS = frozenset(
 )
 
 
+#: URL schemes whose requests the rules understand; others (gopher, dict, file, ...) speak
+#: protocols that reach other services.
+_WEB_SCHEMES = frozenset({"", "http", "https"})
+
+
 class Report:
     """Ordered, de-duplicated findings; turned into a ``Classification`` at the end."""
 
@@ -163,8 +168,10 @@ class Report:
             return
         if facts["scheme"] == "file":
             self.read(facts["path"])
-            return
-        self.egress(facts["host"])
+        if facts["scheme"] not in _WEB_SCHEMES:
+            self.not_understood(f"a {facts['scheme']}:// URL")
+        if facts["scheme"] != "file":
+            self.egress(facts["host"])
 
     # -- result -------------------------------------------------------------------------
 
