@@ -225,7 +225,7 @@ def _check_args(scan: Scanner, inv: Invocation, program: Program, args: list[Wor
                     return
                 i += 2
                 continue
-            if text in program.words:
+            if text in program.words or text in program.long:
                 _effect(scan, program, text, "", inv.depth)
                 i += 1
                 continue
@@ -296,6 +296,8 @@ def _check_args(scan: Scanner, inv: Invocation, program: Program, args: list[Wor
                 report.not_understood(f"{program.name} {text}: not a known subcommand")
                 return
             _check_args(scan, inv, sub, args[i + 1 :])
+            if sub.runs:
+                _apply(scan, sub, sub.runs, "", True, inv.depth)
             return
         if first_operand and "" in program.keys:
             _effect(scan, program, "", text, inv.depth)

@@ -14,6 +14,7 @@ FACTS = frozenset(
         "destructive",
         "downloads_and_executes",
         "egress_hosts",
+        "egress_domains",
         "egress_host_unknown",
         "metadata_endpoint",
         "uploads",
@@ -46,6 +47,7 @@ class Report:
         "deletes",
         "destructive",
         "downloads_and_executes",
+        "egress_domains",
         "egress_host_unknown",
         "egress_hosts",
         "environment",
@@ -67,6 +69,7 @@ class Report:
         self.commands: dict[str, None] = {}
         self.destructive: dict[str, None] = {}
         self.egress_hosts: dict[str, None] = {}
+        self.egress_domains: dict[str, None] = {}
         self.uploads: dict[str, None] = {}
         self.reads: dict[str, None] = {}
         self.writes: dict[str, None] = {}
@@ -157,6 +160,7 @@ class Report:
             self.egress_host_unknown = True
             return
         self.egress_hosts[facts["host"]] = None
+        self.egress_domains[facts["domain"]] = None
         if facts["metadata_endpoint"]:
             self.metadata_endpoint = True
 
@@ -190,6 +194,7 @@ class Report:
             "destructive": list(self.destructive),
             "downloads_and_executes": self.downloads_and_executes,
             "egress_hosts": list(self.egress_hosts),
+            "egress_domains": list(self.egress_domains),
             "egress_host_unknown": self.egress_host_unknown,
             "metadata_endpoint": self.metadata_endpoint,
             "uploads": list(self.uploads),
