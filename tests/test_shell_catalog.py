@@ -120,3 +120,12 @@ def test_variables_that_change_what_runs_are_not_understood() -> None:
 def test_a_catalog_with_an_unknown_effect_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown effect"):
         load({"programs": {"x": {"effects": {"-a": "explode"}}}})
+
+
+def test_an_argument_built_at_run_time_may_be_an_option() -> None:
+    assert classify("x=--to-command=sh; tar -xf a.tar $x", {}).facts["not_understood"]
+    assert classify('rm "$f"', {}).facts["not_understood"]
+    # ... unless it cannot start with "-" or the program has no option with an effect
+    assert classify('cat "src/$f"', {}).facts["not_understood"] == []
+    assert classify("diff <(sort a) <(sort b)", {}).facts["not_understood"] == []
+    assert classify('for f in *.md; do echo "$f"; done', {}).facts["not_understood"] == []

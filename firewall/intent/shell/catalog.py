@@ -61,6 +61,9 @@ class Program:
     stop: int = -1
     #: The arguments go to the project's own script (``npm run X``): not checked.
     passthrough: bool = False
+    #: Arguments built at run time (``"$f"``) are accepted: no option of the program
+    #: has an effect beyond the output (``echo``, ``wc``).
+    dynamic_args: bool = False
     subcommands: dict[str, Program] = field(default_factory=dict)
     #: Option -> allowed configuration keys (``git -c``, ``ssh -o``); ``*`` ends a prefix.
     keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -124,6 +127,7 @@ def _program(name: str, raw: dict[str, Any], common_long: tuple[str, ...] = ()) 
         numeric=bool(raw.get("numeric", False)),
         stop=int(stop),
         passthrough=bool(raw.get("passthrough", False)),
+        dynamic_args=bool(raw.get("dynamic_args", False)),
         subcommands=subs,
         keys={str(k): tuple(str(x).lower() for x in v) for k, v in (raw.get("keys") or {}).items()},
         effects=effects,
@@ -191,6 +195,11 @@ def check(scan: Scanner, inv: Invocation, name: str) -> Program | None:
     return program
 
 
+#: How a word built at run time may begin when it can expand to an option ("$x", `cmd`,
+#: "-$x"); "src/$f" or <(cmd) cannot.
+_MAY_EXPAND_TO_OPTION = frozenset({"", "$", "`", "-"})
+
+
 def _check_args(scan: Scanner, inv: Invocation, program: Program, args: list[Word]) -> None:
     if program.passthrough:
         return
@@ -211,13 +220,17 @@ def _check_args(scan: Scanner, inv: Invocation, program: Program, args: list[Wor
         if text == "--" and word.static and not program.words:
             _operands(scan, program, args[i + 1 :], inv.depth)
             return
-        is_option = word.static and text.startswith("-") and len(text) > 1
-        if not word.static and text.startswith("-"):
-            is_option = True
-        if is_option and not word.static:
-            report.not_understood(f"{program.name}: an option built at run time")
+        if (
+            not word.static
+            and text[:1] in _MAY_EXPAND_TO_OPTION
+            and not program.dynamic_args
+            and (program.stop < 0 or operands < program.stop)
+        ):
+            # "$x" may expand to "--to-command=sh": an option nobody checked.
+            report.not_understood(f"{program.name}: an argument built at run time")
             i += 1
             continue
+        is_option = word.static and text.startswith("-") and len(text) > 1
         if is_option and program.words:
             if text in program.word_values:
                 value = args[i + 1].text if i + 1 < n else ""

@@ -179,7 +179,27 @@ class Report:
 
     # -- result -------------------------------------------------------------------------
 
+    def _implied_intents(self) -> None:
+        """Each fact brings its intent, so rules can pre-filter on intents before any
+        condition runs (``uploads`` -> ``data.export``, egress -> ``network.egress``)."""
+        intents = self.intents
+        if self.egress_hosts or self.egress_host_unknown or self.metadata_endpoint:
+            intents.add(Intent.NETWORK_EGRESS.value)
+        if self.uploads:
+            intents.add(Intent.DATA_EXPORT.value)
+        if self.inline_code or self.downloads_and_executes or self.package_installs:
+            intents.add(Intent.CODE_EXECUTE.value)
+        if self.reads or self.environment:
+            intents.add(Intent.FILE_READ.value)
+        if self.writes:
+            intents.add(Intent.FILE_WRITE.value)
+        if self.deletes:
+            intents.add(Intent.FILE_DELETE.value)
+        if self.unmodelled:
+            intents.add(Intent.UNKNOWN.value)
+
     def classification(self) -> Classification:
+        self._implied_intents()
         sensitive = path.categories_of(_expanded(self.reads), "read")
         if self.environment:
             sensitive.append("environment")
