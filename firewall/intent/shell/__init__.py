@@ -70,8 +70,8 @@ Intents: ``file.read``, ``file.write``, ``file.delete``, ``network.egress``,
 ``code.execute`` (a catalogued program runs code whose effects are modelled: project
 scripts, interpreters, package installs), ``privilege.grant`` (world-writable modes,
 ``chown``, account and capability changes, ``docker --privileged``),
-``privilege.revoke`` (``userdel``), the SQL classifier's ``data.*``/``schema.*`` intents, and ``unknown``. Running as root is the
-``sudo`` fact, not an intent.
+``privilege.revoke`` (``userdel``), the SQL classifier's ``data.*``/``schema.*``
+intents, and ``unknown``. Running as root is the ``sudo`` fact, not an intent.
 """
 
 from __future__ import annotations
