@@ -129,3 +129,10 @@ def test_an_argument_built_at_run_time_may_be_an_option() -> None:
     assert classify('cat "src/$f"', {}).facts["not_understood"] == []
     assert classify("diff <(sort a) <(sort b)", {}).facts["not_understood"] == []
     assert classify('for f in *.md; do echo "$f"; done', {}).facts["not_understood"] == []
+
+
+def test_expanding_a_secret_variable_reads_the_environment() -> None:
+    assert classify("echo $GITHUB_TOKEN", {}).facts["reads_environment"]
+    assert "environment" in classify('echo "${AWS_SECRET_ACCESS_KEY}"', {}).facts["sensitive"]
+    assert classify("jq -n env", {}).facts["reads_environment"]
+    assert not classify('echo "$HOME" "$PWD"', {}).facts["reads_environment"]

@@ -77,6 +77,7 @@ SAMPLE = [
     "chmod +s ./tool",
     "chmod 6755 ./tool",
     "git clean -fdx",
+    'echo "${AWS_SECRET_ACCESS_KEY}"',
 ]
 
 #: Everyday commands the policy allows: they must run here and change nothing.

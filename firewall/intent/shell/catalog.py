@@ -85,6 +85,8 @@ class Catalog:
     #: Lower-case names that programs read (``http_proxy``); other lower-case names are
     #: shell variables.
     lowercase_except: frozenset[str]
+    #: Words in a variable's name that say it holds a secret (TOKEN, SECRET, ...).
+    secret_words: tuple[str, ...] = ()
 
 
 def _program(name: str, raw: dict[str, Any], common_long: tuple[str, ...] = ()) -> Program:
@@ -164,6 +166,7 @@ def load(data: dict[str, Any]) -> Catalog:
         programs=programs,
         environment=frozenset(env.get("names", [])),
         lowercase_except=frozenset(env.get("lowercase_except", [])),
+        secret_words=tuple(str(w).upper() for w in env.get("secret_words", [])),
     )
 
 
@@ -173,6 +176,12 @@ def environment_understood(name: str) -> bool:
     if name in cat.environment:
         return True
     return name.islower() and name not in cat.lowercase_except
+
+
+def secret_variable(name: str) -> bool:
+    """A variable whose name says it holds a secret (``AWS_SECRET_ACCESS_KEY``)."""
+    upper = name.upper()
+    return bool(upper) and any(word in upper for word in catalog().secret_words)
 
 
 def _key_allowed(key: str, allowed: tuple[str, ...]) -> bool:

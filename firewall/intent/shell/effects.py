@@ -151,6 +151,11 @@ def pattern_reader(scan: Scanner, inv: Invocation) -> Stream:
     parsed = getopt(inv.args, short, longs)
     operands = parsed.operands
     if not parsed.has("-e", "-f", "--regexp", "--file") and operands:
+        program = operands[0].text
+        if inv.argv[0].text.rsplit("/", 1)[-1] in ("jq", "yq") and any(
+            word in program for word in ("env", "$ENV", "input_filename", "$__prog")
+        ):
+            scan.report.reads_environment()  # jq's env / $ENV hold the environment
         operands = operands[1:]
     return _read_operands(scan, inv, operands)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from firewall.intent.shell.catalog import environment_understood
+from firewall.intent.shell.catalog import environment_understood, secret_variable
 from firewall.intent.shell.parse import (
     decode_ansi_c,
     has_brace_list,
@@ -461,6 +461,9 @@ class Scanner:
             self.arithmetic(node)
         elif kind == "expansion":
             self.expansion(_text(node))
+            self.variable(_text(node))
+        elif kind == "simple_expansion":
+            self.variable(_text(node))
         download = self.substitutions(node, depth)
         return Word(_text(node), static=False, download=download)
 
@@ -475,6 +478,15 @@ class Scanner:
             index = text[text.find("[") + 1 : text.find("]")] if "]" in text else "?"
             if not (index.isdigit() or index in ("@", "*")):
                 self.report.not_understood("an array subscript evaluated as arithmetic")
+
+    def variable(self, text: str) -> None:
+        """``$GITHUB_TOKEN`` puts a secret of the environment on the command line."""
+        name = text.lstrip("${!#")
+        end = 0
+        while end < len(name) and (name[end].isalnum() or name[end] == "_"):
+            end += 1
+        if secret_variable(name[:end]):
+            self.report.reads_environment()
 
     def string(self, node: Node, depth: int) -> Word:
         text: list[str] = []
