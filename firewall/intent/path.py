@@ -189,6 +189,13 @@ _COPY_SUFFIXES = (
 def original_names(name: str) -> list[str]:
     """``name`` and the names it may be a copy of: ``.env~``, ``#.env#``, ``.id_rsa.swp``,
     ``.env.bak.1``, and the Windows spellings ``.env.``, ``.env::$DATA``, ``.env:x``."""
+    dot = name.rfind(".")
+    if not (
+        name[-1:] in ("~", "#", ".", " ")
+        or ":" in name
+        or (dot > 0 and name[dot:] in _COPY_SUFFIX_SET)
+    ):
+        return [name]  # the common case: no copy suffix at all
     names = [name]
     base = name
     if ":" in base:  # NTFS alternate data stream
@@ -216,6 +223,8 @@ def original_names(name: str) -> list[str]:
         names.append(base)
     return names
 
+
+_COPY_SUFFIX_SET = frozenset(_COPY_SUFFIXES)
 
 #: Names a glob may match that make a path sensitive (``cat ~/.ssh/id_*``, ``cat .e?v``).
 SENSITIVE_NAMES: tuple[str, ...] = (

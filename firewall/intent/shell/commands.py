@@ -74,9 +74,11 @@ def run(scan: Scanner, inv: Invocation) -> Stream:
         return OPAQUE_STREAM  # a function defined on this line: its body was walked
     if "/" in head.text and not head.text.startswith(_SYSTEM_BIN):
         return _run_path(scan, inv, head.text)
-    match = _VERSIONED.match(name)
-    known = catalog.catalog().programs
-    catalog.check(scan, inv, match.group(1) if match and name not in known else name)
+    if name in catalog.catalog().programs:
+        catalog.check(scan, inv, name)
+    else:
+        match = _VERSIONED.match(name)
+        catalog.check(scan, inv, match.group(1) if match else name)
     handler = HANDLERS.get(name)
     if handler is None:
         match = _VERSIONED.match(name)
