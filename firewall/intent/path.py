@@ -225,6 +225,7 @@ def original_names(name: str) -> list[str]:
 
 
 _COPY_SUFFIX_SET = frozenset(_COPY_SUFFIXES)
+_WINDOWS_SYSTEM = frozenset({"windows", "program files", "program files (x86)", "programdata"})
 
 #: Names a glob may match that make a path sensitive (``cat ~/.ssh/id_*``, ``cat .e?v``).
 SENSITIVE_NAMES: tuple[str, ...] = (
@@ -370,6 +371,8 @@ def sensitive_categories(path: str, operation: str = "read") -> list[str]:
         hive = len(parts) >= 4 and parts[:3] == ["windows", "system32", "config"]
         if hive and parts[3] in {"sam", "system", "security"}:
             return ["password_database"]
+        if operation != "read" and parts[0] in _WINDOWS_SYSTEM:
+            return ["system_files"]
     if parts[-1] == "ntds.dit":
         return ["password_database"]
     found: list[str] = []
@@ -487,6 +490,8 @@ def normalise(path: str, base: str | None = None, home: str | None = None) -> tu
         if text.startswith("//"):  # file://host/path: the host is not part of the path
             text = text[2:]
             text = "/" + text.split("/", 1)[-1] if "/" in text else "/"
+    if len(text) >= 3 and text[1] == ":" and text[2] == "/" and text[0].isalpha():
+        return posixpath.normpath(text), False  # a Windows drive: absolute, never under base
     if text == "~" or text.startswith("~/"):
         if home:
             text = home.rstrip("/") + text[1:]
