@@ -204,3 +204,19 @@ def test_registered_with_every_fact_it_produces() -> None:
     facts = get_classifier("http").facts
     assert set(http("https://example.com").facts) == facts
     assert set(http(None).facts) == facts
+
+
+@pytest.mark.parametrize(
+    ("url", "domain"),
+    [
+        ("https://API.GitHub.com/repos", "github.com"),
+        ("https://files.pythonhosted.org/x", "pythonhosted.org"),
+        ("https://github.com.attacker.test/", "github.com.attacker.test"),
+        ("https://evilgithub.com/", "evilgithub.com"),
+        ("https://user.github.io/", "user.github.io"),  # a public suffix: each user apart
+        ("https://a.b.example.co.uk/", "example.co.uk"),
+        ("http://127.0.0.1:8000/", "127.0.0.1"),
+    ],
+)
+def test_domain_is_the_registered_domain_in_lower_case(url: str, domain: str) -> None:
+    assert http(url).facts["domain"] == domain
