@@ -39,6 +39,7 @@ EFFECTS = frozenset(
         "package",  # a package spec: URLs, archives and VCS specs run setup code
         "gopkg",  # a Go package: pkg@version is fetched, built and run
         "varname",  # a variable name (read NAME): a subscript would be evaluated
+        "project",  # a path whose code runs (pytest DIR, make -f F): inside the project
     }
 )
 
@@ -243,7 +244,7 @@ def _check_args(scan: Scanner, inv: Invocation, program: Program, args: list[Wor
         if is_option and program.words:
             if text in program.word_values:
                 value = args[i + 1].text if i + 1 < n else ""
-                if _effect(scan, program, text, value, inv.depth):
+                if _effect(scan, program, text, value, inv.depth, (inv, args[i + 1 :])):
                     return
                 i += 2
                 continue
@@ -270,7 +271,7 @@ def _check_args(scan: Scanner, inv: Invocation, program: Program, args: list[Wor
                     value = args[i].text
                     if not args[i].static and (opt in program.keys or opt in program.effects):
                         report.not_understood(f"{program.name} {opt}: a value built at run time")
-                if _effect(scan, program, opt, value, inv.depth):
+                if _effect(scan, program, opt, value, inv.depth, (inv, args[i + 1 :])):
                     return
             else:
                 report.not_understood(f"{program.name} {opt}")
@@ -296,7 +297,7 @@ def _check_args(scan: Scanner, inv: Invocation, program: Program, args: list[Wor
                             report.not_understood(
                                 f"{program.name} {opt}: a value built at run time"
                             )
-                    if _effect(scan, program, opt, value, inv.depth):
+                    if _effect(scan, program, opt, value, inv.depth, (inv, args[i + 1 :])):
                         return
                     break
                 if letter in program.short_attached:
@@ -337,8 +338,16 @@ def _operands(scan: Scanner, program: Program, words: list[Word], depth: int) ->
             _apply(scan, program, program.operands, w.text, w.static, depth)
 
 
-def _effect(scan: Scanner, program: Program, opt: str, value: str, depth: int) -> bool:
-    """Check and apply one option; True when the rest of the arguments are not its own."""
+def _effect(
+    scan: Scanner,
+    program: Program,
+    opt: str,
+    value: str,
+    depth: int,
+    rest: tuple[Invocation, list[Word]] | None = None,
+) -> bool:
+    """Check and apply one option; True when the rest of the arguments are not its own
+    (``python -m pytest -q``: the rest are checked as ``pytest``'s when it is catalogued)."""
     allowed = program.keys.get(opt)
     if allowed is not None:
         key = value.split("=", 1)[0].split(None, 1)[0] if value.strip() else ""
@@ -346,6 +355,9 @@ def _effect(scan: Scanner, program: Program, opt: str, value: str, depth: int) -
             scan.report.not_understood(f"{program.name} {opt} {key or value}")
     effect = program.effects.get(opt)
     if effect == "rest":
+        module = catalog().programs.get(value)
+        if module is not None and rest is not None and opt == "-m":
+            _check_args(scan, rest[0], module, rest[1])
         return True
     if effect:
         _apply(scan, program, effect, value, True, depth)
@@ -394,6 +406,19 @@ def _apply(
         ):
             report.downloads_and_executes = True
             report.intent(Intent.CODE_EXECUTE, Intent.NETWORK_EGRESS)
+    elif effect == "project":
+        if value.startswith("-"):
+            return
+        resolved = report.resolve(value)
+        if (
+            not static
+            or resolved.startswith(("/", "~", "$"))
+            or ".." in resolved.split("/")
+            or resolved in report.writes
+        ):
+            report.not_understood(
+                f"{program.name}: runs code from {value[:60]} outside the project"
+            )
     elif effect == "varname":
         if not (static and value.replace("_", "a").isalnum() and not value[:1].isdigit()):
             report.not_understood(f"{program.name}: {value[:40]} is not a variable name")

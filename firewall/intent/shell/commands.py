@@ -9,6 +9,7 @@ their statements to the SQL classifier. File, network and system commands live i
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from firewall import intent as classifiers
 from firewall.intent.shell import catalog
 from firewall.intent.shell.options import getopt
+from firewall.intent.shell.report import Report
 from firewall.intent.shell.scan import (
     DOWNLOAD,
     DOWNLOAD_STREAM,
@@ -104,11 +106,16 @@ def _run_path(scan: Scanner, inv: Invocation, path: str) -> Stream:
         path.startswith(("/", "~", "$"))
         or ".." in parts
         or report.cwd.startswith(("/", "~"))
-        or resolved in report.writes
-        or path in report.writes
+        or _written(report, path)
     ):
         report.not_understood(f"{path}: a program outside the project or written by this line")
     return run_program(scan, inv)
+
+
+def _written(report: Report, path: str) -> bool:
+    """Whether this line wrote ``path`` before running it (``echo ... > x.sh; ./x.sh``)."""
+    target = posixpath.normpath(report.resolve(path))
+    return any(posixpath.normpath(w) == target for w in report.writes)
 
 
 def run_program(scan: Scanner, inv: Invocation) -> Stream:
@@ -516,8 +523,7 @@ def run_script_file(scan: Scanner, word: Word) -> None:
         not word.static
         or text.startswith(("/dev/", "/proc/", "/tmp/", "/var/tmp/", "~", "$"))
         or text in ("-", "")
-        or text in scan.report.writes
-        or scan.report.resolve(text) in scan.report.writes
+        or _written(scan.report, text)
     ):
         scan.report.not_understood(f"runs a script the line cannot show: {text[:60]}")
 
