@@ -103,10 +103,17 @@ def row(label: str, samples: list[float], reference: float | None = None) -> Non
     print(f"  {label:<34} median {median:8.1f} us   p99 {p99:8.1f} us   {ratio}")
 
 
+#: Targets: the classifier alone and ``check()`` with a cold cache, as multiples of one
+#: bare ``sqlglot.parse_one`` of the same text, measured in the same run.
+CLASSIFIER_TARGET = 1.3
+CHECK_TARGET = 1.5
+
+
 def main() -> None:
     firewall = Firewall(policy_from_yaml(POLICY))
     clear = sql_classifier._classify_cached.cache_clear
     print(f"sqlglot {sqlglot.__version__}, dialect {DIALECT}, {ROUNDS} rounds per row")
+    summary = []
     engine = sample(lambda: firewall.check(ToolCall(name="search_docs", arguments={"q": "x"})))
     row("engine only (declared intents)", engine)
     for name, sql in (("SELECT", SELECT_200), ("TPC-DS", tpcds_query())):
@@ -117,17 +124,20 @@ def main() -> None:
         parse = sample(lambda sql=sql: sqlglot.parse_one(sql, read=DIALECT))
         reference = statistics.median(parse)
         row("sqlglot.parse_one (bare)", parse)
-        row(
-            "classify_sql, cache cleared",
-            sample(lambda sql=sql: sql_classifier.classify_sql(sql, DIALECT), clear),
-            reference,
-        )
-        row(
-            "check(), cache cleared",
-            sample(lambda call=call: firewall.check(call), clear),
-            reference,
+        alone = sample(lambda sql=sql: sql_classifier.classify_sql(sql, DIALECT), clear)
+        row("classify_sql, cache cleared", alone, reference)
+        cold = sample(lambda call=call: firewall.check(call), clear)
+        row("check(), cache cleared", cold, reference)
+        summary.append(
+            (name, statistics.median(alone) / reference, statistics.median(cold) / reference)
         )
         row("check(), cache warm", sample(lambda call=call: firewall.check(call)), reference)
+    print("ratios to one bare parse, measured in this run (the machine may be shared):")
+    for name, alone, cold in summary:
+        print(
+            f"  {name:<8} classifier alone {alone:4.2f}x (target {CLASSIFIER_TARGET}x)"
+            f"   check() cold {cold:4.2f}x (target {CHECK_TARGET}x)"
+        )
     if HAS_SHELL:
         call = ToolCall(name="run_shell", arguments={"command": PIPELINE})
         decision = firewall.check(call)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from firewall.cli_audit import add_commands as add_audit_commands
+from firewall.cli_mcp import add_commands as add_mcp_commands
 from firewall.engine import Firewall
 from firewall.errors import PolicyError
 from firewall.explain import explain
@@ -66,6 +67,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (e.g. `head`) went away: not an error of ours
         sys.stderr.close()
         return EXIT_ALLOW
+    except (OSError, ValueError, RecursionError, MemoryError) as exc:
+        # Never a traceback, and never exit 1 (which a script reads as "deny").
+        print(f"firewall: cannot use this input: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema = policy_commands.add_parser("schema", help="print the JSON Schema of policy files")
     schema.set_defaults(run=_run_schema)
     add_audit_commands(commands)
+    add_mcp_commands(commands)
     return parser
 
 
@@ -114,7 +125,17 @@ def _call_from(args: argparse.Namespace) -> tuple[Policy, ToolCall, Principal, d
     return policy, call, principal, context
 
 
+#: Deeper JSON than this is refused: no tool argument needs it, and recursion elsewhere would.
+MAX_JSON_DEPTH = 100
+
+
 def _json_object(text: str, option: str) -> dict[str, Any]:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(f"{option} is not valid UTF-8 text") from None
+    if _nesting_depth(text) > MAX_JSON_DEPTH:
+        raise BadInput(f"{option} is nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         value = json.loads(text)
     except ValueError as exc:
@@ -122,6 +143,28 @@ def _json_object(text: str, option: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadInput(f"{option} must be a JSON object")
     return value
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest bracket nesting outside strings, in one linear pass before parsing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -200,6 +243,8 @@ def _run_lint(args: argparse.Namespace) -> int:
             f"{path}: ok ({len(policy.rules)} rules, {len(policy.tools)} tools, "
             f"{len(policy.tests)} tests, default {policy.default.label}, mode {policy.mode})"
         )
+        for warning in policy.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     return status
 
 

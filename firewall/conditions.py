@@ -8,6 +8,8 @@ A condition sees these variables:
 - ``principal``: ``id``, ``kind``, ``roles``, ``attributes``
 - ``context``: the free mapping the caller passed (``env``, ``tenant``, ...)
 - ``flow``: where the argument values came from (see the action graph)
+- ``session``: what the session did so far, and the functions ``calls``, ``attempts`` and
+  ``principal_calls`` (see ``firewall.history``)
 
 Each condition records which parts of which variables it reads, so the engine converts
 only those into CEL values (the expensive step), once per call.
@@ -15,6 +17,7 @@ only those into CEL values (the expensive step), once per call.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -23,14 +26,17 @@ from typing import Any
 import cel
 
 from firewall import intent as classifiers
+from firewall.history import HISTORY_FUNCTIONS, SESSION_FIELDS
 
-VARIABLES = ("call", "intents", "facts", "principal", "context", "flow")
+VARIABLES = ("call", "intents", "facts", "principal", "context", "flow", "session")
 
 #: Facts the engine itself adds (not a classifier): ``facts.redaction`` appears when the
 #: arguments held placeholders, ``restored`` maps argument paths to the entity types put
 #: back, ``unknown_placeholders`` lists placeholder-like text no vault entry matched.
 ENGINE_FACTS: dict[str, frozenset[str]] = {
     "redaction": frozenset({"restored", "unknown_placeholders"}),
+    # For tools declaring ``recipients``: every address, split (see firewall.recipients).
+    "message": frozenset({"recipients", "domains", "count", "invalid"}),
 }
 
 #: Fields of the structured variables; ``None`` means "free-form below this point".
@@ -39,8 +45,11 @@ KNOWN_FIELDS: dict[str, frozenset[str] | None] = {
     "principal": frozenset({"id", "kind", "roles", "attributes"}),
     "context": None,
     "intents": frozenset(),
+    "session": SESSION_FIELDS,
 }
 
+#: A call of a history function: its per-call state travels with the ``session`` variable.
+_HISTORY_CALL = re.compile(r"(?<![\w.])(?:" + "|".join(HISTORY_FUNCTIONS) + r")\s*\(")
 _STRING_LITERAL = re.compile(r"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*\"""")
 _MACRO_VARIABLE = re.compile(r"\.\s*(?:all|exists_one|exists|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _REFERENCE = re.compile(r"(?<![\w.])(" + "|".join(VARIABLES) + r")\b((?:\s*\.\s*[A-Za-z_]\w*)*)")
@@ -144,6 +153,8 @@ def compile_condition(
     stripped = _STRING_LITERAL.sub("''", source)
     bound = set(_MACRO_VARIABLE.findall(stripped))
     names = set(program.variables()) - bound
+    if _HISTORY_CALL.search(stripped):
+        names.add("session")
     unknown = sorted(names - set(VARIABLES))
     if unknown:
         raise ConditionError(
@@ -175,17 +186,52 @@ def _check_fields(source: str, fact_fields: Mapping[str, frozenset[str]] | None)
 
 
 #: What ``flow`` says of one argument, and of the call as a whole.
-FLOW_ARGUMENT_FIELDS = frozenset({"labels", "tools", "sources", "from_user", "found"})
-FLOW_CALL_FIELDS = frozenset({"any_labels", "any_tools", "all_from_user", "foreign_labels"})
+FLOW_ARGUMENT_FIELDS = frozenset(
+    {"labels", "value_labels", "tools", "sources", "from_user", "found", "truncated", "leaves"}
+)
+FLOW_CALL_FIELDS = frozenset(
+    {
+        "any_labels",
+        "any_tools",
+        "all_from_user",
+        "foreign_labels",
+        "value_labels",
+        "recipients",
+        "truncated",
+    }
+)
+
+
+def flow_arguments(projection: Projection) -> set[str]:
+    """The arguments a condition reads through ``flow`` (``flow.to``, ``flow.arguments.cc``)."""
+    if not isinstance(projection, Mapping):
+        return set()
+    names = {n for n in projection if n not in FLOW_CALL_FIELDS and n != "arguments"}
+    named = projection.get("arguments")
+    if isinstance(named, Mapping):
+        names |= set(named)
+    return names
 
 
 def _check_flow_path(path: list[str]) -> None:
-    """``flow.<argument>.<field>``, ``flow.arguments.<argument>.<field>`` or a call-wide name."""
+    """``flow.<argument>.<field>``, ``flow.arguments.<argument>.<field>`` or a call-wide name.
+
+    A bare ``flow.<name>`` that is no call-wide field is a misspelling (``foriegn_labels``):
+    an argument's record is only ever read through one of its fields.
+    """
     if path[0] in FLOW_CALL_FIELDS:
         if len(path) > 1:
             raise ConditionError(f"'flow.{path[0]}' has no field '{path[1]}'")
         return
     field_at = 2 if path[0] == "arguments" else 1
+    if len(path) == field_at and path[0] != "arguments":
+        close = difflib.get_close_matches(path[0], sorted(FLOW_CALL_FIELDS), n=1)
+        hint = f"did you mean 'flow.{close[0]}'? " if close else ""
+        raise ConditionError(
+            f"unknown field 'flow.{path[0]}' ({hint}call-wide fields:"
+            f" {', '.join(sorted(FLOW_CALL_FIELDS))}; an argument is read as"
+            f" 'flow.{path[0]}.<field>')"
+        )
     if len(path) > field_at and path[field_at] not in FLOW_ARGUMENT_FIELDS:
         known = ", ".join(sorted(FLOW_ARGUMENT_FIELDS))
         raise ConditionError(

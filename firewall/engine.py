@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,10 +24,12 @@ from firewall.approvals import (
     DenyAllApprover,
     Outcome,
     grant_for,
+    refused,
 )
 from firewall.conditions import Projection, merge_projections
 from firewall.errors import FirewallError
 from firewall.graph import FlowLookup, GraphStore, SessionGraph
+from firewall.history import HistoryStore, HistoryView
 from firewall.intent import merge_facts
 from firewall.model import (
     ANONYMOUS,
@@ -39,6 +42,7 @@ from firewall.model import (
     trusted,
 )
 from firewall.policy import CompiledRule, CompiledTool, Policy
+from firewall.recipients import message_facts
 from firewall.redact.settings import ner_model_installed
 from firewall.redact.vault import Restoration, VaultStore, restore, scrub
 from firewall.sinks import DecisionSink, MemorySink
@@ -70,6 +74,10 @@ class Evaluation:
     flow: FlowLookup | None = None
     #: The call with the placeholders the model wrote restored, when it wrote any (PII).
     restored: ToolCall | None = None
+    #: The session's history as this call sees it (the ``session`` variable).
+    history: HistoryView | None = None
+    #: ``time.perf_counter()`` when the call reached the firewall (for ``elapsed_ms``).
+    started: float = 0.0
 
     def real_call(self) -> ToolCall:
         """The call as the tool would run it (holds PII).
@@ -91,14 +99,21 @@ class Firewall:
         sinks: Iterable[DecisionSink] | None = None,
         grant_key: bytes | None = None,
         graphs: GraphStore | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         self.policy = policy
         #: The action graph of every session (bounded); see ``firewall.graph``.
         self.graphs = graphs if graphs is not None else GraphStore()
+        #: What each session (and principal) did so far, for history rules.
+        self.history = history if history is not None else HistoryStore()
         self.approver: Approver = approver or DenyAllApprover()
         self.memory = MemorySink()
         self.sinks: list[DecisionSink] = [self.memory, *(sinks or ())]
         self._desk = ApprovalDesk(grant_key or os.urandom(32))
+        #: Named in ``session.tools`` with a 0 count before their first call.
+        self._declared_tools = tuple(
+            name for name in policy.tools if not any(ch in name for ch in "*?[")
+        )
         self._rules_by_tool: dict[str, tuple[CompiledRule, ...]] = {}
         self._projections: dict[tuple[int, ...], Mapping[str, Projection]] = {}
         #: Placeholder vaults of every session (bounded); see ``firewall.redact``.
@@ -176,6 +191,37 @@ class Firewall:
         real, _ = self._restore_placeholders(call, session)
         return self._desk.sign(grant_for(real, approver, ttl, note))
 
+    def needs_approval(self, evaluation: Evaluation) -> bool:
+        """Whether ``evaluation`` waits for a person (``require_approval`` in enforce mode)."""
+        return self._needs_approval(evaluation)
+
+    def conclude(
+        self,
+        evaluation: Evaluation,
+        grant: ApprovalGrant | None = None,
+        *,
+        refusal: str = "the approver refused the call",
+    ) -> Decision:
+        """Decide and record an ``evaluate``d call whose approval was asked outside ``check``.
+
+        For callers that must pause between evaluating and deciding (a LangGraph interrupt
+        cannot be raised inside ``check``, which turns every exception into a deny). A held
+        call is allowed only by a ``grant`` from this firewall (``grant()``) covering it
+        exactly; without one it is denied for ``refusal``. The configured approver is not
+        asked. A call that is not held is decided as ``check`` would.
+        """
+        try:
+            if not self._needs_approval(evaluation):
+                return self._finish(evaluation)
+            real = evaluation.real_call()
+            outcome = self._desk.settle(real, grant) if grant is not None else refused(refusal)
+            return self._finish(evaluation, *(outcome or refused(refusal)))
+        except Exception as exc:
+            call, context = evaluation.call, evaluation.context
+            return self._failure(
+                call, evaluation.principal, context, evaluation.session, "check", exc
+            )
+
     # -- the action graph ---------------------------------------------------------------
 
     def graph(self, session: str | None = None) -> SessionGraph:
@@ -189,6 +235,7 @@ class Firewall:
         this with each prompt so a value the user typed is not mistaken for injected data.
         """
         self.graphs.get(session).add_message(role, text)
+        self.history.note_event(session, ())
 
     def record_result(
         self,
@@ -201,15 +248,30 @@ class Firewall:
     ) -> None:
         """Record what a tool returned (already redacted) with its labels.
 
-        The tool's ``output_labels`` from the policy (e.g. ``untrusted``) are added;
+        The tool's ``output_labels`` from the policy (e.g. ``untrusted``, whole or per
+        field) are added, and its ``endorse`` label when the user named what it read;
         ``original`` (the unredacted output) is indexed by digest only, so a value the
         model restores from a placeholder is traced back to this result.
         """
         tool = self.policy.tool(call.name)
-        all_labels = set(labels) | (set(tool.output_labels) if tool is not None else set())
-        self.graphs.get(session).add_result(
-            output, tool=call.name, call_id=call.id, labels=frozenset(all_labels), original=original
+        graph = self.graphs.get(session)
+        all_labels = set(labels)
+        if tool is not None and tool.endorse is not None and call.arguments_valid:
+            named = call.arguments.get(tool.endorse.argument)
+            if named is not None:
+                flow = graph.provenance({"named": named}).arguments["named"]
+                if flow.from_user:
+                    all_labels.add(tool.endorse.label)
+        graph.add_result(
+            output,
+            tool=call.name,
+            call_id=call.id,
+            labels=frozenset(all_labels),
+            original=original,
+            field_labels=tool.field_labels if tool is not None else None,
         )
+        seen = all_labels | (tool.field_labels.labels() if tool is not None else frozenset())
+        self.history.note_event(session, seen)
 
     def evaluate(
         self,
@@ -220,6 +282,7 @@ class Firewall:
         session: str | None = None,
     ) -> Evaluation:
         """Classify the call and run the rules; no approval, nothing recorded."""
+        started = time.perf_counter()
         principal = principal or ANONYMOUS
         context = context if context is not None else {}
         if session is None:
@@ -232,8 +295,10 @@ class Firewall:
             facts = scrub(facts, restoration.pairs)
             facts["redaction"] = restoration.facts()
         errors: list[str] = []
-        flow = FlowLookup(self.graphs, session, run.arguments)
-        reasons = self._match_rules(run, principal, context, intents, facts, errors, flow)
+        recipients = tool.recipients if tool is not None else ()
+        flow = FlowLookup(self.graphs, session, run.arguments, recipients)
+        history = self.history.view(session, principal.id, self._declared_tools)
+        reasons = self._match_rules(run, principal, context, intents, facts, errors, flow, history)
         if restoration is not None:
             errors = scrub(errors, restoration.pairs)
         enforced = [r.verdict for r in reasons if not r.monitor_only]
@@ -264,6 +329,8 @@ class Firewall:
             fingerprint=run.fingerprint(),
             flow=flow,
             restored=run if run is not call else None,
+            history=history,
+            started=started,
         )
 
     # -- redaction ----------------------------------------------------------------------
@@ -286,8 +353,15 @@ class Firewall:
                 error=f"{type(exc).__name__} during redaction",
             )
         try:
+            # A withheld output never reaches the model: only the notice is recorded. An
+            # output redaction left unchanged is indexed once.
+            unchanged = redacted.output is output or redacted.output == output
             self.record_result(
-                call, redacted.output, session=session, labels=redacted.labels, original=output
+                call,
+                redacted.output,
+                session=session,
+                labels=redacted.labels,
+                original=None if redacted.withheld or unchanged else output,
             )
             for sink in self.sinks:  # sinks that log redactions (the audit log) get one record
                 note = getattr(sink, "record_redaction", None)
@@ -309,6 +383,23 @@ class Firewall:
                 error=f"recording the result failed: {type(exc).__name__}",
             )
         return redacted
+
+    def redact(self, value: Any, *, session: str | None = None, tool: str = "") -> RedactedOutput:
+        """``value`` as the model may see it, when it is not a tool's output: nothing recorded.
+
+        For text that leaves again (arguments the caller echoes back to the model): the same
+        placeholders as ``after`` gives in ``session``. Never raises: a failure withholds it.
+        """
+        from firewall.redact.redactor import RedactedOutput, withheld_notice
+
+        try:
+            return self._redactor_for_policy().redact(value, session=session, tool=tool)
+        except Exception as exc:
+            return RedactedOutput(
+                output=withheld_notice(tool, "it could not be checked for personal data"),
+                withheld=True,
+                error=f"{type(exc).__name__} during redaction",
+            )
 
     async def aafter(
         self, call: ToolCall, output: Any, *, session: str | None = None
@@ -347,10 +438,12 @@ class Firewall:
             return _UNKNOWN, {"arguments": {"error": "the arguments are not a JSON object"}}
         if tool is None:
             return _UNKNOWN, {}
-        if not tool.bindings:
-            return tuple(sorted(tool.declared_intents)), {}
-        intents = set(tool.declared_intents)
         facts: dict[str, Any] = {}
+        if tool.recipients:
+            facts["message"] = message_facts(call.arguments, tool.recipients)
+        if not tool.bindings:
+            return tuple(sorted(tool.declared_intents)), facts
+        intents = set(tool.declared_intents)
         for binding in tool.bindings:
             value = call.arguments.get(binding.argument, _MISSING)
             if value is _MISSING:
@@ -376,13 +469,14 @@ class Firewall:
         facts: dict[str, Any],
         errors: list[str],
         flow: FlowLookup | None = None,
+        history: HistoryView | None = None,
     ) -> list[Reason]:
         fitting = [
             rule
             for rule in self._rules_for(call.name)
             if rule.static_mismatch(intents, principal) is None
         ]
-        variables = CallVariables(call, principal, context, intents, facts, flow)
+        variables = CallVariables(call, principal, context, intents, facts, flow, history)
         projections: Mapping[str, Projection] | None = None
         reasons: list[Reason] = []
         for rule in fitting:
@@ -495,17 +589,19 @@ class Firewall:
             errors=tuple(evaluation.errors),
             session=evaluation.session,
             time=datetime.now(UTC),
+            elapsed_ms=(time.perf_counter() - evaluation.started) * 1000,
             arguments=evaluation.restored.arguments if evaluation.restored else None,
         )
         # The graph first: a decision that cannot be noted there is recorded as the deny it becomes.
         decision = self._note_in_graph(evaluation, decision)
+        decision = self._note_in_history(evaluation, decision)
         return self._record(decision, evaluation.call, evaluation.principal, evaluation.context)
 
     def _note_in_graph(self, evaluation: Evaluation, decision: Decision) -> Decision:
         """Add the decided call to the session's action graph (a failure here denies)."""
         try:
             call = evaluation.call
-            self.graphs.get(evaluation.session).add_call(
+            node = self.graphs.get(evaluation.session).add_call(
                 call.name,
                 call.arguments,
                 call_id=call.id,
@@ -518,8 +614,24 @@ class Firewall:
                 facts=decision.facts,
                 provenance=evaluation.flow.computed() if evaluation.flow else None,
             )
+            node.attrs["elapsed_ms"] = decision.elapsed_ms
         except Exception as exc:
             return _as_failure(decision, f"recording in the action graph failed: {exc}")
+        return decision
+
+    def _note_in_history(self, evaluation: Evaluation, decision: Decision) -> Decision:
+        """Count the decided call for history rules (a failure here denies)."""
+        try:
+            self.history.note_call(
+                evaluation.session,
+                evaluation.principal.id,
+                evaluation.call.name,
+                decision.intents,
+                decision.verdict.label,
+                approved=decision.approved_by is not None,
+            )
+        except Exception as exc:
+            return _as_failure(decision, f"recording in the session history failed: {exc}")
         return decision
 
     def _record(

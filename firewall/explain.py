@@ -44,6 +44,7 @@ def explain(
         evaluation.intents,
         evaluation.facts,
         evaluation.flow,
+        evaluation.history,
     )
     # One activation holding what every condition reads (explain traces them all).
     projections = firewall._projections_for(list(firewall.policy.rules))

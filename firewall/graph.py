@@ -19,14 +19,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from firewall.callflow import PreparedCall, lookup_call, prepare_call
 from firewall.conditions import FLOW_CALL_FIELDS
+from firewall.fieldlabels import FieldLabels
 from firewall.provenance import (
+    MAX_RESULT_CHARS,
+    PHRASE_LABELS,
     USER,
     ArgumentFlow,
     Holder,
     ValueIndex,
-    content_keys,
-    phrase_keys,
+    index_text,
 )
 
 NodeKind = Literal["session", "message", "call", "result", "dataset"]
@@ -62,30 +65,63 @@ class Edge:
 
 @dataclass
 class Provenance:
-    """Where each argument of one call came from; ``as_flow()`` is the CEL variable ``flow``."""
+    """Where each argument of one call came from; ``as_flow()`` is the CEL variable ``flow``.
+
+    ``recipients`` holds one record per address in the arguments a message tool declares
+    as recipients; ``truncated`` says part of the call or of the session was not indexed.
+    """
 
     arguments: dict[str, ArgumentFlow]
+    recipients: list[dict[str, Any]] = field(default_factory=list)
+    truncated: bool = False
 
     def as_flow(self) -> dict[str, Any]:
         per_arg = {name: flow.as_dict() for name, flow in self.arguments.items()}
         labels: set[str] = set()
         foreign: set[str] = set()
+        values: set[str] = set()
         tools: set[str] = set()
+        truncated = self.truncated
         for flow in self.arguments.values():
             labels.update(flow.labels)
+            values.update(flow.value_labels)
             tools.update(flow.tools)
-            if not flow.from_user:
-                foreign.update(flow.labels)
+            foreign |= flow.foreign_labels()
+            truncated = truncated or flow.truncated
         view: dict[str, Any] = {n: v for n, v in per_arg.items() if n not in CALL_WIDE}
         view["arguments"] = per_arg
         view["any_labels"] = sorted(labels - {USER})
         view["any_tools"] = sorted(tools)
-        # Labels reaching arguments the user did not write: what an injection looks like.
+        # Labels reaching leaves the user did not write: what an injection looks like.
         view["foreign_labels"] = sorted(foreign)
+        # Of those, the labels of values (addresses, links, accounts), not copied phrases.
+        view["value_labels"] = sorted(values - {USER})
         view["all_from_user"] = bool(self.arguments) and all(
             f.from_user for f in self.arguments.values()
         )
+        view["recipients"] = list(self.recipients)
+        view["truncated"] = truncated
         return view
+
+
+#: What ``flow.<argument>`` is for an argument the call does not have: nothing found.
+EMPTY_ARGUMENT: dict[str, Any] = ArgumentFlow().as_dict()
+
+
+def with_missing_arguments(flow: dict[str, Any], projection: Any) -> dict[str, Any]:
+    """``flow`` with an empty record for each argument a condition reads that the call
+    lacks (``flow.cc`` of a mail without ``cc``): nothing found, not an error."""
+    if not isinstance(projection, Mapping):
+        return flow
+    for name in projection:
+        if name not in flow and name not in CALL_WIDE:
+            flow[name] = EMPTY_ARGUMENT
+    named = projection.get("arguments")
+    if isinstance(named, Mapping) and isinstance(flow.get("arguments"), dict):
+        flow["arguments"] = dict(flow["arguments"])
+        for name in named:
+            flow["arguments"].setdefault(name, EMPTY_ARGUMENT)
+    return flow
 
 
 EMPTY_FLOW = Provenance(arguments={}).as_flow()
@@ -105,6 +141,8 @@ class SessionGraph:
         self._unsettled: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._datasets: OrderedDict[str, Node] = OrderedDict()
         self._index = ValueIndex()
+        #: Results indexed only in part (longer than ``MAX_RESULT_CHARS``).
+        self._truncated: set[str] = set()
         self._calls_by_id: dict[str, str] = {}
         self._last_call_of_tool: dict[str, str] = {}
         self._last_assistant: str | None = None
@@ -117,14 +155,13 @@ class SessionGraph:
         """A user or model message; values in a user's message are marked ``user``."""
         if role not in ("user", "assistant", "system"):
             raise ValueError(f"role must be user, assistant or system, not {role!r}")
+        # Cutting the text is the costly part: done before taking the session's lock.
+        indexed = index_text(text, user=role == "user")
         with self._lock:
             node = self._new("message", "m", {"role": role, "text": text})
             if role == "assistant":
                 self._last_assistant = node.id
-            keys = content_keys(text)
-            if role == "user":
-                keys |= phrase_keys(text)
-            self._index.add(Holder(node.id, user=role == "user"), keys)
+            self._index.add(Holder(node.id, user=role == "user"), indexed.keys)
             self._evict()
             return node
 
@@ -186,33 +223,56 @@ class SessionGraph:
         call_id: str | None = None,
         labels: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
         original: Any = None,
+        field_labels: FieldLabels | None = None,
     ) -> Node:
         """A tool's (redacted) output. ``original`` is the unredacted output, indexed by
-        digest only, so a value the model later restores from a placeholder is traced here."""
+        digest only, so a value the model later restores from a placeholder is traced here.
+
+        ``labels`` apply to the whole output; ``field_labels`` (the tool's declaration)
+        adds labels per field. The output is indexed up to ``MAX_RESULT_CHARS`` (the node
+        says ``truncated`` beyond), before the session's lock is taken.
+        """
+        base = frozenset(labels)
+        groups = (field_labels or FieldLabels()).groups(output, base)
+        if original is not None:
+            groups += (field_labels or FieldLabels()).groups(original, base)
+        budget = [MAX_RESULT_CHARS]
+        indexed = [
+            (found, index_text(part, phrases=bool(found & PHRASE_LABELS), budget=budget))
+            for found, part in groups
+        ]
+        truncated = any(i.truncated for _, i in indexed)
+        all_labels = frozenset().union(*(g for g, _ in groups)) if groups else base
         with self._lock:
             call_node = self._calls_by_id.get(call_id) if call_id else None
             if call_node is None and tool is not None:
                 call_node = self._last_call_of_tool.get(tool)
             if tool is None and call_node in self._nodes:
                 tool = self._nodes[call_node].attrs.get("tool")
-            node = self._new(
-                "result", "r", {"tool": tool, "call_id": call_id, "output": output}, labels
-            )
+            attrs = {"tool": tool, "call_id": call_id, "output": output, "truncated": truncated}
+            node = self._new("result", "r", attrs, all_labels)
             if call_node is not None and call_node in self._nodes:
                 self._edge(call_node, "produces", node.id)
-            keys = content_keys(output)
-            if original is not None:
-                keys |= content_keys(original)
-            self._index.add(Holder(node.id, labels=node.labels, tool=tool), keys)
+            for group_labels, keys in indexed:
+                self._index.add(Holder(node.id, labels=group_labels, tool=tool), keys.keys)
+            if truncated:
+                self._truncated.add(node.id)
             self._evict()
             return node
 
     # -- reading ------------------------------------------------------------------------
 
-    def provenance(self, arguments: Mapping[str, Any]) -> Provenance:
-        """Where each argument value came from, by value; cost independent of history."""
+    def provenance(
+        self, arguments: Mapping[str, Any], recipients: tuple[str, ...] = ()
+    ) -> Provenance:
+        """Where each argument value came from, by value; cost independent of history.
+
+        ``recipients`` names the arguments holding message recipients: each address in
+        them gets its own record. The keys are computed before the lock is taken.
+        """
+        prepared = prepare_call(arguments, recipients)
         with self._lock:
-            return self._lookup(arguments)
+            return self._lookup(prepared)
 
     def nodes(self, kind: NodeKind | None = None) -> list[Node]:
         with self._lock:
@@ -238,6 +298,11 @@ class SessionGraph:
     def __len__(self) -> int:
         return self._events
 
+    def _repr_html_(self) -> str:
+        from firewall.view.html import graph_html
+
+        return graph_html(self)
+
     # -- internals ----------------------------------------------------------------------
 
     def _flow_edges(self, node: Node, provenance: Provenance) -> None:
@@ -254,11 +319,11 @@ class SessionGraph:
             node_id, arguments = self._unsettled.popitem(last=False)
             node = self._nodes.get(node_id)
             if node is not None:
-                self._flow_edges(node, self._lookup(arguments))
+                self._flow_edges(node, self._lookup(prepare_call(arguments)))
 
-    def _lookup(self, arguments: Mapping[str, Any]) -> Provenance:
-        index = self._index
-        return Provenance({name: index.lookup(value) for name, value in arguments.items()})
+    def _lookup(self, prepared: PreparedCall) -> Provenance:
+        flows, recipients = lookup_call(self._index, prepared)
+        return Provenance(flows, recipients, truncated=bool(self._truncated))
 
     def _new(
         self, kind: NodeKind, prefix: str, attrs: dict[str, Any], labels: Any = frozenset()
@@ -293,6 +358,7 @@ class SessionGraph:
             self._out.pop(node_id, None)
             self._unsettled.pop(node_id, None)
             self._index.remove(node_id)
+            self._truncated.discard(node_id)
             call_id = node.attrs.get("call_id")
             if node.kind == "call" and call_id and self._calls_by_id.get(call_id) == node_id:
                 del self._calls_by_id[call_id]
@@ -391,12 +457,19 @@ class FlowLookup:
     graph is read, keeping the lookup off the path of calls no flow rule looks at.
     """
 
-    __slots__ = ("_arguments", "_session", "_store", "_value")
+    __slots__ = ("_arguments", "_recipients", "_session", "_store", "_value")
 
-    def __init__(self, store: GraphStore, session: str | None, arguments: Mapping[str, Any]):
+    def __init__(
+        self,
+        store: GraphStore,
+        session: str | None,
+        arguments: Mapping[str, Any],
+        recipients: tuple[str, ...] = (),
+    ):
         self._store = store
         self._session = session
         self._arguments = arguments
+        self._recipients = recipients
         self._value: Provenance | None = None
 
     def computed(self) -> Provenance | None:
@@ -407,9 +480,8 @@ class FlowLookup:
         if self._value is None:
             graph = self._store.find(self._session)
             if graph is None:
-                self._value = Provenance({name: ArgumentFlow() for name in self._arguments})
-            else:
-                self._value = graph.provenance(self._arguments)
+                graph = SessionGraph(self._session)  # no history: every value is unknown
+            self._value = graph.provenance(self._arguments, self._recipients)
         return self._value
 
     def variable(self) -> dict[str, Any]:

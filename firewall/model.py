@@ -176,6 +176,8 @@ class Decision(BaseModel):
     errors: tuple[str, ...] = ()
     session: str | None = None
     time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    #: Milliseconds from the call reaching the firewall to its decision (approval included).
+    elapsed_ms: float = 0.0
     #: The arguments the tool must really be called with, when placeholders the model wrote
     #: were restored to real values (``None``: call it with the model's own arguments).
     #: They hold PII, so they are never serialised, printed or recorded.
@@ -201,6 +203,11 @@ class Decision(BaseModel):
         head = "denied" if self.verdict is Verdict.DENY else "needs human approval"
         detail = "; ".join(dict.fromkeys(blocking)) or "no rule allows this call"
         return f"Tool call '{self.tool}' {head} by the firewall: {detail}"
+
+    def _repr_html_(self) -> str:
+        from firewall.view.html import decision_html
+
+        return decision_html(self)
 
 
 def trusted(cls: type[_M], **values: Any) -> _M:

@@ -7,6 +7,7 @@ mistake up front and names the file, the rule, the field and the line.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 from collections.abc import Mapping
@@ -24,8 +25,16 @@ from pydantic import (
 )
 
 from firewall import intent as classifiers
-from firewall.conditions import ENGINE_FACTS, Condition, ConditionError, compile_condition
+from firewall.conditions import (
+    ENGINE_FACTS,
+    Condition,
+    ConditionError,
+    compile_condition,
+    flow_arguments,
+)
 from firewall.errors import PolicyError
+from firewall.facttypes import check_fact_comparisons
+from firewall.fieldlabels import FieldLabels
 from firewall.model import (
     INTENT_PATTERNS,
     Intent,
@@ -70,15 +79,37 @@ class ClassifySpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+class EndorseSpec(_Spec):
+    """``endorse: {argument: path}``: a result is ``user_named`` when the user named it."""
+
+    argument: str
+    label: str = "user_named"
+
+
 class ToolSpec(_Spec):
     description: str = ""
     classify: list[ClassifySpec] = Field(default_factory=list)
     intents: list[str] = Field(default_factory=list)
-    #: Labels every output of this tool carries (e.g. ``untrusted`` for web pages, mail).
-    output_labels: list[str] = Field(default_factory=list)
+    #: Labels the outputs of this tool carry (e.g. ``untrusted`` for web pages, mail):
+    #: a list for the whole output, or ``{label: [field patterns]}`` per field (see
+    #: ``firewall.fieldlabels``).
+    output_labels: list[str] | dict[str, list[str]] = Field(default_factory=list)
+    #: Arguments holding message recipients (``[to, cc, bcc]``): each address is checked.
+    recipients: list[str] = Field(default_factory=list)
+    #: The result of a call whose ``argument`` came from the user gets ``label``.
+    endorse: EndorseSpec | None = None
+    #: The tool's arguments, when known: ``policy lint`` warns on rules reading others.
+    arguments: list[str] | None = None
 
     _list_classify = field_validator("classify", mode="before")(_as_list)
-    _list_intents = field_validator("intents", "output_labels", mode="before")(_as_list)
+    _list_intents = field_validator("intents", "recipients", mode="before")(_as_list)
+
+    @field_validator("output_labels", mode="before")
+    @classmethod
+    def _labels_list(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+        return [value] if isinstance(value, str) else value
 
     @field_validator("intents")
     @classmethod
@@ -103,6 +134,8 @@ class RuleMatch(_Spec):
     #: read-and-delete through.
     only_intents: list[str] = Field(default_factory=list)
     principals: PrincipalMatch | None = None
+    #: Say so explicitly when a rule is meant to fit every call.
+    all_calls: bool = False
 
     _lists = field_validator("tools", "intents", "only_intents", mode="before")(_as_list)
 
@@ -150,6 +183,8 @@ class PrincipalSpec(_Spec):
 
 class TestResult(_Spec):
     tool: str
+    #: The arguments of the call that produced the output (``endorse`` reads them).
+    arguments: dict[str, Any] = Field(default_factory=dict)
     output: Any = None
     labels: list[str] = Field(default_factory=list)
 
@@ -173,7 +208,7 @@ class HistoryItem(_Spec):
         if self.result is not None:
             from firewall.model import ToolCall
 
-            call = ToolCall(name=self.result.tool)
+            call = ToolCall(name=self.result.tool, arguments=self.result.arguments)
             firewall.record_result(
                 call, self.result.output, session=session, labels=self.result.labels
             )
@@ -230,7 +265,21 @@ class CompiledTool:
     name: str
     declared_intents: frozenset[str]
     bindings: tuple[ToolBinding, ...]
+    #: Every label the tool's outputs can carry; ``field_labels`` says which part gets which.
     output_labels: frozenset[str]
+    field_labels: FieldLabels = field(default_factory=FieldLabels)
+    recipients: tuple[str, ...] = ()
+    endorse: EndorseSpec | None = None
+    arguments: frozenset[str] | None = None
+
+    def known_arguments(self) -> frozenset[str] | None:
+        """The arguments the declaration names, when it lists them (else ``None``)."""
+        if self.arguments is None:
+            return None
+        named = set(self.arguments) | set(self.recipients) | {b.argument for b in self.bindings}
+        if self.endorse is not None:
+            named.add(self.endorse.argument)
+        return frozenset(named)
 
 
 @dataclass(frozen=True)
@@ -287,6 +336,8 @@ class Policy:
     tests: tuple[PolicyTestSpec, ...]
     source: str
     redaction: RedactionSettings = field(default_factory=RedactionSettings)
+    #: Problems that do not stop loading (``policy lint`` prints them).
+    warnings: tuple[str, ...] = ()
 
     def tool(self, name: str) -> CompiledTool | None:
         """The declaration for tool ``name``: an exact name first, then glob patterns."""
@@ -334,6 +385,10 @@ class _PolicyLoader:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise PolicyError(f"cannot read policy: {exc.strerror or exc}", file=source) from None
+        except UnicodeDecodeError as exc:
+            raise PolicyError(
+                f"not a policy: byte {exc.start} is not UTF-8 text (a binary file?)", file=source
+            ) from None
         doc = parse_yaml(text, source)
         self._stack.append(path.resolve())
         try:
@@ -370,7 +425,7 @@ class _PolicyLoader:
                     line=doc.line_of(("rules", index, "id")),
                 )
             seen[rule_spec.id] = source
-            rules.append(_compile_rule(rule_spec, index, doc, source, fact_fields))
+            rules.append(_compile_rule(rule_spec, index, doc, source, fact_fields, tools))
         return Policy(
             name=spec.name,
             version=spec.version,
@@ -381,6 +436,7 @@ class _PolicyLoader:
             tests=tuple(spec.tests),
             source=source,
             redaction=redaction,
+            warnings=tuple(_flow_warnings(rules, tools)),
         )
 
     def _load_include(
@@ -410,6 +466,11 @@ def _validate(doc: YamlDocument, source: str) -> PolicySpec:
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown field (check the spelling)"
+        elif error["type"] == "string_type" and isinstance(error.get("input"), bool):
+            message = (
+                "YAML read this as a boolean, not text (yes/no/on/off/true/false are booleans):"
+                " put it in quotes"
+            )
         raise PolicyError(
             message, file=source, rule=rule, field=field_name, line=doc.line_of(location)
         ) from None
@@ -464,12 +525,39 @@ def _compile_tool(name: str, spec: ToolSpec, doc: YamlDocument, source: str) -> 
         bindings.append(
             ToolBinding(classifier=classifier, argument=entry.argument, options=options)
         )
+    field_labels = FieldLabels.parse(spec.output_labels)
     return CompiledTool(
         name=name,
         declared_intents=frozenset(spec.intents),
         bindings=tuple(bindings),
-        output_labels=frozenset(spec.output_labels),
+        output_labels=field_labels.labels(),
+        field_labels=field_labels,
+        recipients=tuple(spec.recipients),
+        endorse=spec.endorse,
+        arguments=None if spec.arguments is None else frozenset(spec.arguments),
     )
+
+
+def _flow_warnings(rules: list[CompiledRule], tools: Mapping[str, CompiledTool]) -> list[str]:
+    """Rules reading ``flow.<argument>`` of a matched tool that lists no such argument.
+
+    Such a condition always sees an empty record, which is seldom what its author meant.
+    """
+    warnings = []
+    for rule in rules:
+        if rule.condition is None or not rule.tool_patterns:
+            continue
+        read = flow_arguments(rule.condition.projections.get("flow", {}))
+        for name, tool in tools.items():
+            known = tool.known_arguments()
+            if known is None or not rule.matches_tool(name):
+                continue
+            for argument in sorted(read - known):
+                warnings.append(
+                    f"{rule.source}: rule '{rule.id}' reads flow.{argument}, but tool"
+                    f" '{name}' has no argument '{argument}' (it has: {', '.join(sorted(known))})"
+                )
+    return warnings
 
 
 def _fact_fields(tools: Mapping[str, CompiledTool]) -> dict[str, frozenset[str]]:
@@ -487,18 +575,55 @@ def _fact_fields(tools: Mapping[str, CompiledTool]) -> dict[str, frozenset[str]]
     return fields
 
 
+def _matches_everything(match: RuleMatch) -> bool:
+    """A match that names nothing (and does not say so with ``all_calls``)."""
+    return not (
+        match.all_calls or match.tools or match.intents or match.only_intents or match.principals
+    )
+
+
+def _check_tool_names(
+    spec: RuleSpec,
+    index: int,
+    doc: YamlDocument,
+    source: str,
+    tools: Mapping[str, CompiledTool],
+) -> None:
+    """A tool name in a rule that no declaration has, but one nearly has, is a typo."""
+    declared = list(tools)
+    for position, pattern in enumerate(spec.match.tools):
+        if any(ch in pattern for ch in "*?[") or pattern in tools:
+            continue
+        if any(
+            any(ch in name for ch in "*?[") and fnmatch.fnmatchcase(pattern, name)
+            for name in declared
+        ):
+            continue
+        close = difflib.get_close_matches(pattern, declared, n=1, cutoff=0.75)
+        if close:
+            raise PolicyError(
+                f"no tool is declared as '{pattern}': did you mean '{close[0]}'?",
+                file=source,
+                rule=spec.id,
+                field=f"match.tools.{position}",
+                line=doc.line_of(("rules", index, "match", "tools", position)),
+            )
+
+
 def _compile_rule(
     spec: RuleSpec,
     index: int,
     doc: YamlDocument,
     source: str,
     fact_fields: Mapping[str, frozenset[str]],
+    tools: Mapping[str, CompiledTool],
 ) -> CompiledRule:
     condition = None
     if spec.when is not None:
         try:
             condition = compile_condition(spec.when, fact_fields)
-        except ConditionError as exc:
+            check_fact_comparisons(spec.when)
+        except (ConditionError, ValueError) as exc:
             raise PolicyError(
                 f"invalid condition: {exc}",
                 file=source,
@@ -506,6 +631,16 @@ def _compile_rule(
                 field="when",
                 line=doc.line_of(("rules", index, "when")),
             ) from None
+    if spec.verdict == "allow" and spec.when is None and _matches_everything(spec.match):
+        raise PolicyError(
+            "an allow rule without match or condition allows every call: give it a match,"
+            " or write  match: {all_calls: true}  if that is what you mean",
+            file=source,
+            rule=spec.id,
+            field="match",
+            line=doc.line_of(("rules", index)),
+        )
+    _check_tool_names(spec, index, doc, source, tools)
     if spec.verdict != "allow" and not spec.message:
         raise PolicyError(
             "a deny or require_approval rule needs a message: the model is shown it",

@@ -1,55 +1,69 @@
-"""Provenance by value: which earlier results and messages an argument's values came from.
+"""Provenance by value: which earlier results and messages each leaf of an argument came from.
 
-Every text a session sees (a user prompt, a tool result) is cut into *keys*: each whole
-leaf value and each line, whitespace-normalised and case-folded, plus the meaningful
-substrings inside it (emails, URLs and their hosts, IBANs, long numbers, identifiers,
-redaction placeholders). A key is stored as a keyed 64-bit hash (SipHash, random key per
-process), so the index keeps no value in clear. An argument is cut the same way and each
-of its keys is one hash-map lookup: the cost of a lookup depends on the size of the
-argument, never on how many events the session has seen. Each key keeps counts (labels,
-tools, user) rather than a list of every holder, so a value seen a million times costs
-no more to look up.
+Every text a session sees (a user prompt, a tool result) is cut into canonical *keys*
+(``firewall.flowkeys``): whole values and lines, addresses, links, accounts, numbers,
+identifiers, placeholders, and five-word phrases of untrusted results. A key is stored as
+a keyed 64-bit hash (SipHash, random key per process), so the index keeps no value in
+clear. An argument is cut the same way, leaf by leaf (list elements and object fields
+each on their own), together with its decoded layers (URL-encoding, base64), its lines
+joined, and neighbouring leaves joined (a value split in two). Each key is one hash-map
+lookup: the cost depends on the size of the argument, never on the length of the session.
+
+Cutting is bounded: a result is indexed up to ``MAX_RESULT_CHARS`` and an argument looked
+up to ``MAX_ARGUMENT_CHARS``; what lies beyond is marked ``truncated``, never ignored
+silently.
 """
 
 from __future__ import annotations
 
-import re
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from firewall.flowkeys import (
+    amount_keys,
+    clean,
+    decoded_layers,
+    normalise,
+    parts,
+    shingles,
+    user_phrases,
+    values,
+    whole_key,
+)
+
+__all__ = [
+    "MAX_ARGUMENT_CHARS",
+    "MAX_RESULT_CHARS",
+    "USER",
+    "ArgumentFlow",
+    "Holder",
+    "IndexedText",
+    "LeafFlow",
+    "ValueIndex",
+    "index_text",
+    "leaves",
+    "lookup_keys",
+    "normalise",
+    "substrings",
+]
 
 #: The label a value carries when the user's own messages contain it.
 USER = "user"
 #: How many holders of one key are remembered by id (the most recent ones).
 HOLDERS_PER_KEY = 8
-#: Shortest whole value (after normalisation) that counts as a match on its own.
-MIN_VALUE_CHARS = 3
-#: Fewest digits a number needs to identify something (an account, a phone, a card).
-MIN_NUMBER_DIGITS = 6
-#: Longest line or value indexed as a whole; longer texts still yield their substrings.
-MAX_WHOLE_CHARS = 2000
-
-#: Phrases of the user's messages: up to this many words, at least this many characters.
+#: Characters of one tool result (all its leaves) that are indexed.
+MAX_RESULT_CHARS = 1_000_000
+#: Phrase keys indexed per result.
+MAX_PHRASES = 100_000
+#: Characters of one argument (all its leaves) that are looked up, and leaves per argument.
+MAX_ARGUMENT_CHARS = 100_000
+MAX_LEAVES = 1_000
+#: Phrases of the user's messages: up to this many words, from this many words of text.
 MAX_PHRASE_WORDS = 6
-MIN_PHRASE_CHARS = 3
 MAX_PHRASE_SOURCE_WORDS = 2000
-_EDGE_PUNCTUATION = ".,;:!?\"'()[]{}<>"
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_URL = re.compile(r"\bhttps?://[^\s<>\"'`)\]}]+", re.IGNORECASE)
-_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://([^/?#:@\s]+)", re.IGNORECASE)
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
-_NUMBER = re.compile(r"(?<![\w])\+?\d(?:[ .\-/]?\d){" + str(MIN_NUMBER_DIGITS - 1) + r",}(?![\w])")
-# Identifiers worth tracing hold both a digit and a letter (``INV-2024-0042``, ``a1b2c3``);
-# the lookaheads keep that test inside the regex engine instead of a Python loop.
-_IDENTIFIER = re.compile(
-    r"(?<![\w@.-])(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])"
-    r"[A-Za-z0-9][A-Za-z0-9_\-]{5,}(?![\w@])"
-)
-_PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")
-_HAS_DIGIT = re.compile(r"\d")
-_NON_DIGIT = re.compile(r"\D")
+#: Labels whose results are cut into phrases (copied sentences are traced back to them).
+PHRASE_LABELS = frozenset({"untrusted"})
 
 
 def _digest(text: str) -> int:
@@ -59,150 +73,172 @@ def _digest(text: str) -> int:
     return hash(text)
 
 
-def normalise(text: str) -> str:
-    """Collapse whitespace and case-fold: ``"  Bob\\n Smith "`` -> ``"bob smith"``."""
-    return " ".join(text.split()).casefold()
-
-
 def substrings(text: str) -> Iterator[str]:
-    """The meaningful substrings of ``text``, each in a canonical form with a kind prefix.
+    """The identifying parts of ``text`` in canonical form (see ``firewall.flowkeys``)."""
+    return parts(clean(text))
 
-    Numbers and identifiers inside an email, URL or IBAN are not yielded again: the same
-    IBAN written with or without spaces must give the same keys.
+
+def leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """``(path, text)`` of every scalar in a JSON-like value (booleans and null skipped).
+
+    Paths read like ``[0]``, ``iban``, ``items[2].name``; a scalar argument has path ``""``.
     """
-    # Cheap membership tests first: most texts hold no email, URL or digit at all.
-    covered: list[tuple[int, int]] = []
-    if "@" in text:
-        for m in _EMAIL.finditer(text):
-            covered.append(m.span())
-            yield "email:" + m.group().casefold()
-    if "://" in text:
-        for m in _URL.finditer(text):
-            covered.append(m.span())
-            url = m.group().rstrip(".,;:!?")
-            yield "url:" + url.casefold()
-            host = _HOST.match(url)
-            if host:
-                yield "host:" + host.group(1).casefold()
-    if "<" in text:
-        for m in _PLACEHOLDER.finditer(text):
-            yield "ph:" + m.group()
-    if _HAS_DIGIT.search(text) is None:
-        return
-    for m in _IBAN.finditer(text):
-        iban = _valid_iban(m.group().replace(" ", ""))
-        if iban is not None:
-            covered.append(m.span())
-            yield "iban:" + iban
-    for m in _NUMBER.finditer(text):
-        if not _inside(m.span(), covered):
-            yield "num:" + _NON_DIGIT.sub("", m.group())
-    for m in _IDENTIFIER.finditer(text):
-        if not _inside(m.span(), covered):
-            yield "id:" + m.group().casefold()
-
-
-def _inside(span: tuple[int, int], covered: list[tuple[int, int]]) -> bool:
-    return any(start <= span[0] and span[1] <= end for start, end in covered)
-
-
-def _valid_iban(compact: str) -> str | None:
-    """The longest prefix of ``compact`` that passes the IBAN checksum (ISO 13616)."""
-    for length in range(min(len(compact), 34), 14, -1):
-        candidate = compact[:length]
-        digits = "".join(str(int(c, 36)) for c in candidate[4:] + candidate[:4])
-        if int(digits) % 97 == 1:
-            return candidate
-    return None
-
-
-def leaves(value: Any) -> Iterator[str]:
-    """The strings in a JSON-like value (numbers as text; booleans and null skipped)."""
     if isinstance(value, str):
-        yield value
+        yield path, value
     elif isinstance(value, bool) or value is None:
         return
     elif isinstance(value, int | float):
-        yield repr(value) if isinstance(value, float) else str(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from leaves(item)
+        yield path, repr(value) if isinstance(value, float) else str(value)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from leaves(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list | tuple | set | frozenset):
-        for item in value:
-            yield from leaves(item)
+        for i, item in enumerate(value):
+            yield from leaves(item, f"{path}[{i}]")
     else:
-        yield str(value)
+        yield path, str(value)
 
 
-def _whole(text: str) -> str | None:
-    norm = normalise(text)
-    if len(norm) < MIN_VALUE_CHARS or len(norm) > MAX_WHOLE_CHARS:
-        return None
-    if norm.isdigit() and len(norm) < MIN_NUMBER_DIGITS:
-        return None
-    return "v:" + norm
+@dataclass
+class IndexedText:
+    """The keys of a text to remember, and whether the text was longer than the bound."""
+
+    keys: set[int] = field(default_factory=set)
+    truncated: bool = False
 
 
-def value_keys(value: Any) -> tuple[set[int], set[int]]:
-    """Digests of ``value``: (whole-value keys, substring keys), as used by a lookup."""
-    wholes: set[int] = set()
-    parts: set[int] = set()
-    for text in leaves(value):
-        key = _whole(text)
+def index_text(
+    value: Any, *, user: bool = False, phrases: bool = False, budget: list[int] | None = None
+) -> IndexedText:
+    """Digests of everything in ``value`` worth remembering.
+
+    Wholes, lines, identifying parts and those of decoded layers; five-word phrases when
+    ``phrases``; for a user's message, also its short runs of words. ``budget`` (a
+    one-element list, shared by the parts of one result) caps the characters read.
+    """
+    budget = budget if budget is not None else [MAX_RESULT_CHARS]
+    out = IndexedText()
+    keys: set[str] = set()
+    phrase_budget = MAX_PHRASES
+    for _, raw in leaves(value):
+        if budget[0] <= 0:
+            out.truncated = True
+            break
+        if len(raw) > budget[0]:
+            raw = raw[: budget[0]]
+            out.truncated = True
+        budget[0] -= len(raw)
+        text = clean(raw)
+        key = whole_key(text)
         if key is not None:
-            wholes.add(_digest(key))
-        parts.update(_digest(s) for s in substrings(text))
-    return wholes, parts
-
-
-def content_keys(value: Any) -> set[int]:
-    """Digests of everything in ``value`` worth remembering: wholes, lines and substrings."""
-    keys: set[int] = set()
-    for text in leaves(value):
-        key = _whole(text)
-        if key is not None:
-            keys.add(_digest(key))
+            keys.add(key)
         if "\n" in text:
             for line in text.splitlines():
-                key = _whole(line)
+                key = whole_key(line)
                 if key is not None:
-                    keys.add(_digest(key))
-        keys.update(_digest(s) for s in substrings(text))
-    return keys
+                    keys.add(key)
+        keys.update(parts(text))
+        keys.update(amount_keys(text))
+        for layer in decoded_layers(text, depth=1):
+            layer = clean(layer)
+            key = whole_key(layer)
+            if key is not None:
+                keys.add(key)
+            keys.update(parts(layer))
+        if phrases and phrase_budget > 0:
+            found, cut = shingles(text, phrase_budget)
+            phrase_budget -= len(found)
+            out.truncated |= cut
+            keys |= found
+        if user:
+            keys |= user_phrases(text, MAX_PHRASE_WORDS, MAX_PHRASE_SOURCE_WORDS)
+            found, _ = shingles(text, MAX_PHRASES)
+            keys |= found
+    out.keys = {_digest(k) for k in keys}
+    return out
 
 
-def phrase_keys(value: Any) -> set[int]:
-    """Digests of every run of up to ``MAX_PHRASE_WORDS`` words in ``value``.
+@dataclass
+class LeafKeys:
+    """What one leaf of an argument is looked up by.
 
-    Used for the user's own messages only, so a name the user typed ("pay Bob") marks
-    the argument ``Bob`` as coming from the user. Results are not cut this finely: a
-    common word in a web page must not count as the source of an argument.
+    ``whole`` and ``values`` (each value's alternative keys) decide whether the user wrote
+    it; ``derived`` (a link's host, the blocks of a number) only adds origins; ``hidden``
+    (decoded layers, joined lines) and ``phrases`` add origins and, found outside the
+    user's messages, mean the leaf is not only the user's.
     """
-    keys: set[int] = set()
-    for text in leaves(value):
-        words = [w.strip(_EDGE_PUNCTUATION) for w in text.split()[:MAX_PHRASE_SOURCE_WORDS]]
-        words = [w for w in words if w]
-        for start in range(len(words)):
-            for end in range(start + 1, min(start + MAX_PHRASE_WORDS, len(words)) + 1):
-                phrase = " ".join(words[start:end]).casefold()
-                if len(phrase) >= MIN_PHRASE_CHARS:
-                    keys.add(_digest("v:" + phrase))
-    return keys
+
+    path: str
+    whole: int | None = None
+    values: list[frozenset[int]] = field(default_factory=list)
+    derived: set[int] = field(default_factory=set)
+    hidden: set[int] = field(default_factory=set)
+    phrases: set[int] = field(default_factory=set)
+    truncated: bool = False
+
+    def all_keys(self) -> set[int]:
+        out = self.derived | self.hidden | self.phrases
+        for same in self.values:
+            out |= same
+        return out
+
+
+def lookup_keys(path: str, raw: str, limit: int) -> LeafKeys:
+    """The keys of one leaf of an argument (at most ``limit`` characters are read)."""
+    out = LeafKeys(path, truncated=len(raw) > limit)
+    text = clean(raw[:limit])
+    whole = whole_key(text, short=True)
+    out.whole = None if whole is None else _digest(whole)
+    for same, derived in values(text):
+        out.values.append(frozenset(_digest(k) for k in same))
+        out.derived.update(_digest(k) for k in derived)
+    hidden: set[str] = set()
+    if "\n" in text or "\r" in text:
+        hidden.update(parts(text.replace("\r", "").replace("\n", "")))
+    for layer in decoded_layers(text):
+        layer = clean(layer)
+        key = whole_key(layer)
+        if key is not None:
+            hidden.add(key)
+        hidden.update(parts(layer))
+    own = out.all_keys()
+    out.hidden = {_digest(k) for k in hidden} - own
+    out.phrases = {_digest(k) for k in shingles(text, MAX_PHRASES)[0]} - own - out.hidden
+    return out
+
+
+def join_keys(texts: list[str]) -> set[int]:
+    """Keys of texts read as one (a value split across two arguments or leaves)."""
+    joined = clean("".join(texts))
+    return {_digest(k) for k in parts(joined)}
 
 
 class _Entry:
-    """What is known about one key: who held it, with which labels, from which tools."""
+    """What is known about one key: the latest holders, and how many holders of each kind
+    (labels, tool, written by the user) held it. Kinds are shared, so an entry is small."""
 
-    __slots__ = ("holders", "labels", "tools", "user")
+    __slots__ = ("holders", "kinds")
 
     def __init__(self) -> None:
-        self.holders: deque[str] = deque(maxlen=HOLDERS_PER_KEY)
-        self.labels: dict[str, int] = {}
-        self.tools: dict[str, int] = {}
-        self.user = 0
+        self.holders: list[str] = []
+        self.kinds: dict[_Kind, int] = {}
 
-    def empty(self) -> bool:
-        return not (self.user or self.labels or self.tools or self.holders)
+    @property
+    def user(self) -> bool:
+        return any(kind[2] for kind in self.kinds)
+
+    def labels(self) -> Iterator[str]:
+        for kind in self.kinds:
+            yield from kind[0]
+
+    def tools(self) -> Iterator[str]:
+        for kind in self.kinds:
+            if kind[1] is not None:
+                yield kind[1]
+
+
+#: (labels, tool, written by the user): what an entry counts its holders by.
+_Kind = tuple[frozenset[str], str | None, bool]
 
 
 @dataclass(frozen=True)
@@ -216,31 +252,115 @@ class Holder:
 
 
 @dataclass
-class ArgumentFlow:
-    """Where one argument's value came from."""
+class LeafFlow:
+    """Where one scalar of an argument came from."""
 
+    path: str = ""
     labels: set[str] = field(default_factory=set)
+    #: Labels of the values in the leaf the user did not type (addresses, links, accounts,
+    #: numbers, identifiers, paths), leaving out copied text (phrases, whole lines).
+    value_labels: set[str] = field(default_factory=set)
     tools: set[str] = field(default_factory=set)
     sources: list[str] = field(default_factory=list)
     from_user: bool = False
     found: bool = False
+    truncated: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "labels": sorted(self.labels),
+            "value_labels": sorted(self.value_labels),
+            "tools": sorted(self.tools),
+            "from_user": self.from_user,
+            "found": self.found,
+            "truncated": self.truncated,
+        }
+
+
+@dataclass
+class ArgumentFlow:
+    """Where one argument came from: each leaf, and what holds for all of them.
+
+    ``from_user`` and ``found`` hold only when they hold for every leaf (an argument with
+    no leaf is neither); ``labels``, ``tools`` and ``sources`` gather those of every leaf.
+    """
+
+    leaves: list[LeafFlow] = field(default_factory=list)
+    labels: set[str] = field(default_factory=set)
+    value_labels: set[str] = field(default_factory=set)
+    tools: set[str] = field(default_factory=set)
+    sources: list[str] = field(default_factory=list)
+    from_user: bool = False
+    found: bool = False
+    truncated: bool = False
+
+    @classmethod
+    def of(cls, leaf_flows: list[LeafFlow], truncated: bool = False) -> ArgumentFlow:
+        flow = cls(leaves=leaf_flows, truncated=truncated)
+        seen: set[str] = set()
+        for leaf in leaf_flows:
+            flow.labels |= leaf.labels
+            flow.value_labels |= leaf.value_labels
+            flow.tools |= leaf.tools
+            flow.truncated |= leaf.truncated
+            for source in leaf.sources:
+                if source not in seen:
+                    seen.add(source)
+                    flow.sources.append(source)
+        # What was not looked up is neither the user's nor known: a cut argument never is.
+        whole = bool(leaf_flows) and not flow.truncated
+        flow.from_user = whole and all(leaf.from_user for leaf in leaf_flows)
+        flow.found = whole and all(leaf.found for leaf in leaf_flows)
+        return flow
+
+    def foreign_labels(self) -> set[str]:
+        """Labels of the leaves the user did not write: what an injection looks like."""
+        out: set[str] = set()
+        for leaf in self.leaves:
+            if not leaf.from_user:
+                out |= leaf.labels
+        return out - {USER}
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "labels": sorted(self.labels),
+            "value_labels": sorted(self.value_labels),
             "tools": sorted(self.tools),
             "sources": list(self.sources),
             "from_user": self.from_user,
             "found": self.found,
+            "truncated": self.truncated,
+            "leaves": [leaf.as_dict() for leaf in self.leaves],
         }
+
+
+def argument_keys(value: Any, limit: int = MAX_ARGUMENT_CHARS) -> tuple[list[LeafKeys], bool]:
+    """The keys of every leaf of one argument; and whether the argument was cut."""
+    out: list[LeafKeys] = []
+    left = limit
+    truncated = False
+    for path, raw in leaves(value):
+        if left <= 0 or len(out) >= MAX_LEAVES:
+            truncated = True
+            break
+        keys = lookup_keys(path, raw, left)
+        left -= min(len(raw), left)
+        out.append(keys)
+    return out, truncated
 
 
 class ValueIndex:
     """Key digest -> what held it. Not thread-safe: the session graph holds the lock."""
 
     def __init__(self) -> None:
-        self._entries: dict[int, _Entry] = {}
-        self._keys_of: dict[str, tuple[Holder, tuple[int, ...]]] = {}
+        # A key held once (most keys: phrases, numbers) is a ``(node, kind id)`` pair, which
+        # the garbage collector stops tracking; a key held more often is an ``_Entry``. So a
+        # large result does not make every later collection walk millions of objects.
+        self._entries: dict[int, _Entry | tuple[str, int]] = {}
+        self._keys_of: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
+        self._kind_ids: dict[_Kind, int] = {}
+        self._kind_list: list[_Kind] = []
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -248,79 +368,152 @@ class ValueIndex:
     def add(self, holder: Holder, keys: Iterable[int]) -> None:
         """Remember that ``holder`` contained every key in ``keys``."""
         stored = tuple(keys)
+        kind_id = self._kind_id(holder)
+        kind = self._kind_list[kind_id]
         entries = self._entries
+        node = holder.node
+        single = (node, kind_id)
         for key in stored:
             entry = entries.get(key)
             if entry is None:
-                entry = entries[key] = _Entry()
-            entry.holders.append(holder.node)
-            for label in holder.labels:
-                entry.labels[label] = entry.labels.get(label, 0) + 1
-            if holder.tool is not None:
-                entry.tools[holder.tool] = entry.tools.get(holder.tool, 0) + 1
-            if holder.user:
-                entry.user += 1
-        previous = self._keys_of.get(holder.node)
-        if previous is not None:
-            stored = previous[1] + stored
-        self._keys_of[holder.node] = (holder, stored)
+                entries[key] = single
+                continue
+            if type(entry) is tuple:
+                entry = entries[key] = self._grown(entry)
+            holders = entry.holders
+            holders.append(node)
+            if len(holders) > HOLDERS_PER_KEY:
+                del holders[0]
+            entry.kinds[kind] = entry.kinds.get(kind, 0) + 1
+        self._keys_of.setdefault(node, []).append((kind_id, stored))
+
+    def _kind_id(self, holder: Holder) -> int:
+        kind = (holder.labels, holder.tool, holder.user)
+        found = self._kind_ids.get(kind)
+        if found is None:
+            found = self._kind_ids[kind] = len(self._kind_list)
+            self._kind_list.append(kind)
+        return found
+
+    def _grown(self, single: tuple[str, int]) -> _Entry:
+        entry = _Entry()
+        entry.holders.append(single[0])
+        entry.kinds[self._kind_list[single[1]]] = 1
+        return entry
+
+    def _get(self, key: int) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is None or type(entry) is not tuple:
+            return entry
+        return self._grown(entry)
 
     def remove(self, node: str) -> None:
         """Forget everything ``node`` contributed (when the graph evicts it)."""
-        found = self._keys_of.pop(node, None)
-        if found is None:
-            return
-        holder, keys = found
-        for key in keys:
-            entry = self._entries.get(key)
-            if entry is None:
-                continue
-            if node in entry.holders:
-                entry.holders.remove(node)
-            for label in holder.labels:
-                _decrement(entry.labels, label)
-            if holder.tool is not None:
-                _decrement(entry.tools, holder.tool)
-            if holder.user:
-                entry.user -= 1
-            if entry.empty():
-                del self._entries[key]
+        entries = self._entries
+        for kind_id, keys in self._keys_of.pop(node, ()):
+            kind = self._kind_list[kind_id]
+            for key in keys:
+                entry = entries.get(key)
+                if entry is None:
+                    continue
+                if type(entry) is tuple:
+                    if entry[0] == node:
+                        del entries[key]
+                    continue
+                while node in entry.holders:
+                    entry.holders.remove(node)
+                _decrement(entry.kinds, kind)
+                if not entry.kinds:
+                    del entries[key]
 
     def lookup(self, value: Any) -> ArgumentFlow:
-        """Where ``value`` (an argument, possibly nested) came from."""
-        wholes, parts = value_keys(value)
-        flow = ArgumentFlow()
-        entries = self._entries
-        whole_from_user = False
-        parts_seen = 0
-        parts_from_user = 0
-        seen_sources: set[str] = set()
-        for key in (*wholes, *parts):
-            is_whole = key in wholes
-            if not is_whole:
-                parts_seen += 1
-            entry = entries.get(key)
-            if entry is None:
-                continue
-            flow.found = True
-            flow.labels.update(entry.labels)
-            flow.tools.update(entry.tools)
-            for node in entry.holders:
-                if node not in seen_sources:
-                    seen_sources.add(node)
-                    flow.sources.append(node)
-            if entry.user:
-                if is_whole:
-                    whole_from_user = True
-                else:
-                    parts_from_user += 1
-        flow.from_user = whole_from_user or (parts_seen > 0 and parts_from_user == parts_seen)
-        if flow.from_user:
-            flow.labels.add(USER)
-        return flow
+        """Where ``value`` (an argument, possibly nested) came from, leaf by leaf."""
+        keys, truncated = argument_keys(value)
+        return self.lookup_prepared({"": (keys, truncated)}, {})[""]
+
+    def lookup_prepared(
+        self,
+        prepared: Mapping[str, tuple[list[LeafKeys], bool]],
+        joins: Mapping[tuple[tuple[str, int], ...], set[int]],
+    ) -> dict[str, ArgumentFlow]:
+        """Flows of arguments whose keys were computed beforehand (outside any lock).
+
+        ``joins`` maps groups of leaves (argument name, leaf position) to the keys of
+        their texts read together; a key found only there is added to each of them.
+        """
+        flows: dict[str, list[LeafFlow]] = {}
+        for name, (leaf_keys, _) in prepared.items():
+            flows[name] = [self._leaf(k) for k in leaf_keys]
+        for group, keys in joins.items():
+            for key in keys:
+                entry = self._get(key)
+                if entry is None:
+                    continue
+                for name, position in group:
+                    leaf = flows[name][position]
+                    _add(leaf, entry)
+                    if not entry.user:
+                        leaf.from_user = False
+                        leaf.value_labels.update(entry.labels())
+        return {
+            name: ArgumentFlow.of(flows[name], truncated=prepared[name][1]) for name in prepared
+        }
+
+    def _leaf(self, keys: LeafKeys) -> LeafFlow:
+        leaf = LeafFlow(path=keys.path, truncated=keys.truncated)
+        get = self._get
+        foreign: set[str] = set()  # labels of values the user did not type
+        whole_user = False
+        if keys.whole is not None:
+            entry = get(keys.whole)
+            if entry is not None:
+                _add(leaf, entry)
+                whole_user = entry.user
+        values_user = bool(keys.values)
+        for same in keys.values:
+            value_user = False
+            labels: set[str] = set()
+            for key in same:
+                entry = get(key)
+                if entry is not None:
+                    _add(leaf, entry)
+                    value_user = value_user or entry.user
+                    labels.update(entry.labels())
+            values_user = values_user and value_user
+            if not value_user:
+                foreign |= labels
+        for key in keys.derived:
+            entry = get(key)
+            if entry is not None:
+                _add(leaf, entry)
+        hidden_foreign = False
+        for group, counts_as_value in ((keys.hidden, True), (keys.phrases, False)):
+            for key in group:
+                entry = get(key)
+                if entry is not None:
+                    _add(leaf, entry)
+                    if not entry.user:
+                        hidden_foreign = True
+                        if counts_as_value:
+                            foreign.update(entry.labels())
+        leaf.from_user = (whole_user or (values_user and not hidden_foreign)) and not keys.truncated
+        if leaf.from_user:
+            leaf.labels.add(USER)
+        else:
+            leaf.value_labels = foreign
+        return leaf
 
 
-def _decrement(counts: dict[str, int], name: str) -> None:
+def _add(leaf: LeafFlow, entry: _Entry) -> None:
+    leaf.found = True
+    leaf.labels.update(entry.labels())
+    leaf.tools.update(entry.tools())
+    for node in entry.holders:
+        if node not in leaf.sources:
+            leaf.sources.append(node)
+
+
+def _decrement(counts: dict[Any, int], name: Any) -> None:
     left = counts.get(name, 0) - 1
     if left > 0:
         counts[name] = left

@@ -75,7 +75,7 @@ def load_events(source: str | Path, **options: Any) -> Iterator[dict[str, Any]]:
         return
     from firewall.audit import open_store
 
-    with open_store(source, **options) as store:
+    with open_store(source, create=False, **options) as store:
         for record in store.records():
             data = record.data()
             if data.get("kind") != "decision":

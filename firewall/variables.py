@@ -13,7 +13,8 @@ from typing import Any
 import cel
 
 from firewall.conditions import Projection, project
-from firewall.graph import EMPTY_FLOW, FlowLookup
+from firewall.graph import EMPTY_FLOW, FlowLookup, with_missing_arguments
+from firewall.history import EMPTY_SESSION, HistoryView
 from firewall.model import Principal, ToolCall
 
 
@@ -26,6 +27,7 @@ class CallVariables:
         "_context",
         "_facts",
         "_flow",
+        "_history",
         "_intents",
         "_principal",
     )
@@ -38,8 +40,10 @@ class CallVariables:
         intents: tuple[str, ...],
         facts: dict[str, Any],
         flow: FlowLookup | None = None,
+        history: HistoryView | None = None,
     ) -> None:
         self._flow = flow
+        self._history = history
         self._call = call
         self._principal = principal
         self._context = context
@@ -54,12 +58,16 @@ class CallVariables:
         once per call and only for what the policy's conditions name.
         """
         if self._activation is None:
+            functions = None
+            if "session" in projections and self._history is not None:
+                functions = self._history.functions()  # they need this call's session
             self._activation = cel.Context(
-                {name: project(self._build(name), sub) for name, sub in projections.items()}
+                {name: project(self._build(name, sub), sub) for name, sub in projections.items()},
+                functions,
             )
         return self._activation
 
-    def _build(self, name: str) -> Any:
+    def _build(self, name: str, projection: Projection = None) -> Any:
         if name == "call":
             call = self._call
             return {
@@ -78,5 +86,8 @@ class CallVariables:
         if name == "context":
             return dict(self._context)
         if name == "flow":
-            return self._flow.variable() if self._flow is not None else EMPTY_FLOW
+            flow = self._flow.variable() if self._flow is not None else dict(EMPTY_FLOW)
+            return with_missing_arguments(flow, projection)
+        if name == "session":
+            return self._history.variable() if self._history is not None else EMPTY_SESSION
         raise KeyError(name)

@@ -11,6 +11,11 @@ from firewall.errors import PolicyError
 
 Path = tuple[str | int, ...]
 
+#: How many values a document may hold once anchors and aliases are expanded. A policy
+#: needs a few thousand; a "billion laughs" document needs billions, and is refused here
+#: in time linear in this bound, before anything walks the expanded tree.
+MAX_EXPANDED_VALUES = 100_000
+
 
 @dataclass
 class YamlDocument:
@@ -37,6 +42,7 @@ def parse_yaml(text: str, source: str) -> YamlDocument:
         if node is None:
             return YamlDocument(data=None)
         lines: dict[Path, int] = {}
+        _check_expansion(node, source)
         _collect_lines(node, (), lines, source)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
@@ -49,6 +55,38 @@ def parse_yaml(text: str, source: str) -> YamlDocument:
     finally:
         loader.dispose()
     return YamlDocument(data=data, lines=lines)
+
+
+def _check_expansion(root: yaml.Node, source: str) -> None:
+    """Refuse documents whose aliases expand past ``MAX_EXPANDED_VALUES`` values.
+
+    Each node's expanded size is computed once (aliases share node objects), so the check
+    costs the number of distinct nodes, not the size of the expansion.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                children += [key, value]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        if not children_done and any(id(c) not in sizes for c in children):
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+            continue
+        sizes[id(node)] = 1 + sum(sizes.get(id(c), 0) for c in children)
+        if sizes[id(node)] > MAX_EXPANDED_VALUES:
+            raise PolicyError(
+                f"the document expands to more than {MAX_EXPANDED_VALUES:,} values through"
+                " anchors and aliases",
+                file=source,
+                line=node.start_mark.line + 1,
+            )
 
 
 def _collect_lines(node: yaml.Node, path: Path, lines: dict[Path, int], source: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from firewall import Firewall, Principal, ToolCall, Verdict, policy_from_yaml
-from firewall.audit import GENESIS, AuditSink, open_store, verify
+from firewall.audit import GENESIS, AuditLogMissing, AuditSink, open_store, verify
 from firewall.audit.records import digest
 
 from .conftest import ROOT
@@ -286,8 +286,16 @@ def test_a_process_killed_while_writing_leaves_a_verifiable_log(tmp_path: Path) 
     assert verify(str(log)).ok
 
 
-def test_cli_style_verify_of_a_missing_table_is_an_empty_log(tmp_path: Path) -> None:
-    report = verify(str(tmp_path / "new.db"))
+def test_verify_of_a_missing_log_is_an_error_never_an_intact_log(tmp_path: Path) -> None:
+    with pytest.raises(AuditLogMissing):
+        verify(str(tmp_path / "new.db"))
+    assert not (tmp_path / "new.db").exists()  # verifying never creates the log
+    sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(AuditLogMissing):
+        verify(str(tmp_path / "other.db"))
+    with open_store(tmp_path / "empty.db"):
+        pass
+    report = verify(str(tmp_path / "empty.db"))  # a log that exists but is empty
     assert report.ok and report.records == 0 and report.head_hash == GENESIS
 
 

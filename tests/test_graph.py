@@ -67,7 +67,8 @@ def test_a_multi_step_session_builds_the_expected_graph() -> None:
     ]
     assert edges(graph, "proposes") == {("m2", "c3"), ("m5", "c6")}
     assert edges(graph, "produces") == {("c3", "r4")}
-    assert edges(graph, "flows_to") == {("r4", "c6")}
+    # the id 4711 the user typed flows into the lookup; the address into the post
+    assert edges(graph, "flows_to") == {("m1", "c3"), ("r4", "c6")}
     flow_edge = graph.edges("flows_to")[0]
     assert flow_edge.attrs == {"argument": "data"}
     result = graph.node("r4")
@@ -147,10 +148,23 @@ def test_flow_variable_without_a_session_history_is_empty_but_valid() -> None:
     flow = evaluation.flow.provenance().as_flow()
     assert flow["recipient"] == {
         "labels": [],
+        "value_labels": [],
         "tools": [],
         "sources": [],
         "from_user": False,
         "found": False,
+        "truncated": False,
+        "leaves": [
+            {
+                "path": "",
+                "labels": [],
+                "value_labels": [],
+                "tools": [],
+                "from_user": False,
+                "found": False,
+                "truncated": False,
+            }
+        ],
     }
     assert flow["any_labels"] == [] and flow["all_from_user"] is False
 

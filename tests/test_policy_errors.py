@@ -225,6 +225,7 @@ def test_error_points_at_the_offending_line(tmp_path: Path) -> None:
         name: p
         rules:
           - id: fine
+            match: {tools: [x]}
             verdict: allow
           - id: broken
             match: {tools: [x]}
@@ -237,9 +238,9 @@ def test_error_points_at_the_offending_line(tmp_path: Path) -> None:
     path.write_text(text)
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
-    assert caught.value.line == 7
+    assert caught.value.line == 8
     assert caught.value.rule == "broken"
-    assert f"{path}:7: rule 'broken': field 'when'" in str(caught.value)
+    assert f"{path}:8: rule 'broken': field 'when'" in str(caught.value)
 
 
 def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:

@@ -107,10 +107,10 @@ def test_canonical_forms() -> None:
     found = set(
         substrings("Mail A.B@X.test, see https://Host.test/p?q=1. IBAN GB82 WEST 1234 5698 7654 32")
     )
-    assert "email:a.b@x.test" in found
-    assert "url:https://host.test/p?q=1" in found
+    assert "email:ab@x.test" in found
+    assert "url:host.test/p?q=1" in found
     assert "host:host.test" in found
-    assert "iban:GB82WEST12345698765432" in found
+    assert "acct:GB82WEST12345698765432" in found
 
 
 def test_eviction_forgets_old_values_and_keeps_counts_right() -> None:

@@ -37,7 +37,8 @@ PII = {
         "1BoatSLRHtKNngkdXEeobR76b53LETtpyT",
         "wallet 1BoatSLRHtKNngkdXEeobR76b53LETtpyX",
     ),
-    "DATE_TIME": ("She was born on 17 May 1990.", "17 May 1990", "The build passed."),
+    "DATE_TIME": ("We met on 17 May 1990 in the lobby.", "17 May 1990", "The build passed."),
+    "DATE_OF_BIRTH": ("DOB: 1990-05-17, verified", "1990-05-17", "Deployed: 1990-05-17"),
     "EMAIL_ADDRESS": (
         "Write to jane.doe@example.org soon",
         "jane.doe@example.org",

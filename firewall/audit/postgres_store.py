@@ -15,8 +15,9 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from firewall.audit.keys import ChainKey
 from firewall.audit.records import GENESIS, StoredRecord, seal
-from firewall.audit.store import AuditStore
+from firewall.audit.store import AuditLogMissing, AuditStore
 
 _TABLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -24,7 +25,15 @@ _TABLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 class PostgresStore(AuditStore):
     """A hash-chained log in a PostgreSQL table; one connection per thread."""
 
-    def __init__(self, url: str, *, table: str = "firewall_audit", connect_timeout: int = 10):
+    def __init__(
+        self,
+        url: str,
+        *,
+        table: str = "firewall_audit",
+        connect_timeout: int = 10,
+        key: ChainKey | None = None,
+        create: bool = True,
+    ):
         try:
             import psycopg
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -36,6 +45,7 @@ class PostgresStore(AuditStore):
         self._psycopg = psycopg
         self.url = url
         self.table = table
+        self.key = key
         self.connect_timeout = connect_timeout
         self._lock_key = int.from_bytes(
             hashlib.sha256(f"firewall-audit:{table}".encode()).digest()[:8], "big", signed=True
@@ -44,6 +54,11 @@ class PostgresStore(AuditStore):
         self._all: list[Any] = []
         self._guard = threading.Lock()
         conn = self._conn()
+        if not create:
+            found = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+            if found is None or found[0] is None:
+                raise AuditLogMissing(f"no audit log table {table!r} in that database")
+            return
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
             conn.execute(
@@ -73,7 +88,7 @@ class PostgresStore(AuditStore):
             sealed = []
             for body in bodies:
                 seq += 1
-                record = seal(body, seq, prev)
+                record = seal(body, seq, prev, self.key)
                 sealed.append(record)
                 prev = record.hash
             with conn.cursor() as cur:

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from firewall.audit.checkpoint import Checkpointer
+from firewall.audit.keys import ChainKey
 from firewall.audit.records import FORMAT_VERSION, StoredRecord
 from firewall.audit.scrub import Redactor, Scrubber
 from firewall.audit.store import AuditStore, open_store
@@ -43,6 +45,7 @@ def decision_body(
         "v": FORMAT_VERSION,
         "kind": "decision",
         "time": decision.time.isoformat(),
+        "elapsed_ms": round(decision.elapsed_ms, 3),
         "session": decision.session,
         "principal": {"id": principal.id, "kind": principal.kind, "roles": list(principal.roles)},
         "tool": call.name,
@@ -69,7 +72,11 @@ def decision_body(
 
 
 class AuditSink:
-    """Appends every decision (and every redaction reported to it) to a chained log."""
+    """Appends every decision (and every redaction reported to it) to a chained log.
+
+    ``key`` seals the chain with HMAC (and keys the argument hashes); ``checkpoints``
+    signs the head every N records or T seconds to a place outside the log.
+    """
 
     def __init__(
         self,
@@ -78,9 +85,19 @@ class AuditSink:
         redactor: Redactor | None = None,
         hash_key: bytes | None = None,
         group_commit: bool = False,
+        key: ChainKey | None = None,
+        checkpoints: Checkpointer | None = None,
     ) -> None:
-        self.store = store if isinstance(store, AuditStore) else open_store(store)
+        if isinstance(store, AuditStore):
+            if key is not None and getattr(store, "key", None) != key:
+                raise ValueError("pass the key to the store, or a path here, not both")
+            self.store = store
+        else:
+            self.store = open_store(store, key=key)
+        if hash_key is None and key is not None:
+            hash_key = key.derive("argument-hash")
         self.scrubber = Scrubber(redactor, hash_key)
+        self.checkpoints = checkpoints
         self._queue: queue.SimpleQueue[_Pending | None] | None = None
         self._writer: threading.Thread | None = None
         if group_commit:
@@ -125,7 +142,7 @@ class AuditSink:
     def append(self, body: Mapping[str, Any]) -> StoredRecord:
         """Append one body; returns once it is committed (raises when it cannot be)."""
         if self._queue is None:
-            return self.store.append([body])[0]
+            return self._commit([body])[0]
         pending = _Pending(body)
         self._queue.put(pending)
         pending.done.wait()
@@ -134,11 +151,23 @@ class AuditSink:
         assert pending.result is not None
         return pending.result
 
+    def checkpoint(self) -> None:
+        """Sign a checkpoint of the latest head now (also done on ``close``)."""
+        if self.checkpoints is not None:
+            self.checkpoints.flush()
+
     def close(self) -> None:
         if self._queue is not None and self._writer is not None:
             self._queue.put(None)
             self._writer.join(timeout=30)
+        self.checkpoint()
         self.store.close()
+
+    def _commit(self, bodies: list[Mapping[str, Any]]) -> list[StoredRecord]:
+        sealed = self.store.append(bodies)
+        if self.checkpoints is not None and sealed:
+            self.checkpoints.observe(sealed[-1].seq, sealed[-1].hash, len(sealed))
+        return sealed
 
     def _write_loop(self) -> None:
         assert self._queue is not None
@@ -158,7 +187,7 @@ class AuditSink:
                     break
                 batch.append(item)
             try:
-                sealed = self.store.append([p.body for p in batch])
+                sealed = self._commit([p.body for p in batch])
                 for pending, record in zip(batch, sealed, strict=True):
                     pending.result = record
             except BaseException as exc:

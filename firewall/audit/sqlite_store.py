@@ -18,8 +18,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from firewall.audit.keys import ChainKey
 from firewall.audit.records import GENESIS, StoredRecord, seal
-from firewall.audit.store import AuditStore
+from firewall.audit.store import AuditLogMissing, AuditStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -39,14 +40,27 @@ class SQLiteStore(AuditStore):
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         timeout: float = 60.0,
+        key: ChainKey | None = None,
+        create: bool = True,
     ) -> None:
         self.path = str(path)
+        self.key = key
+        self.create = create
+        if not create and not Path(self.path).is_file():
+            raise AuditLogMissing(f"no audit log at {self.path}")
         self.synchronous = synchronous
         self.timeout = timeout
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._conn()  # create the file and schema now, so errors surface at open
+        try:
+            conn = self._conn()  # create the file and schema now, so errors surface at open
+        except sqlite3.DatabaseError as exc:
+            if create:
+                raise
+            raise AuditLogMissing(f"{self.path} is not an audit log ({exc})") from None
+        if not create:
+            self._require_table(conn)
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -57,11 +71,24 @@ class SQLiteStore(AuditStore):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
-            conn.execute(_SCHEMA)
+            if self.create:
+                conn.execute(_SCHEMA)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def _require_table(self, conn: sqlite3.Connection) -> None:
+        try:
+            row = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise AuditLogMissing(f"{self.path} is not an audit log ({exc})") from None
+        if row is None:
+            self.close()
+            raise AuditLogMissing(f"{self.path} has no audit log table")
 
     def append(self, bodies: Sequence[Mapping[str, Any]]) -> list[StoredRecord]:
         conn = self._conn()
@@ -74,7 +101,7 @@ class SQLiteStore(AuditStore):
             sealed = []
             for body in bodies:
                 seq += 1
-                record = seal(body, seq, prev)
+                record = seal(body, seq, prev, self.key)
                 sealed.append(record)
                 prev = record.hash
             conn.executemany(

@@ -10,9 +10,17 @@ from typing import Any
 from firewall.audit.records import StoredRecord
 
 
+class AuditLogMissing(FileNotFoundError):
+    """The log to read does not exist (no file, or no table): never an empty, intact log."""
+
+
 class AuditStore(ABC):
     """An append-only, hash-chained log. ``append`` is atomic and serialised across
-    threads, processes and (for PostgreSQL) hosts: every batch continues the chain."""
+    threads, processes and (for PostgreSQL) hosts: every batch continues the chain.
+
+    Stores take ``key=`` (a ``ChainKey``) to seal with HMAC, and ``create=False`` to open
+    an existing log only (``AuditLogMissing`` otherwise), as a verifier must.
+    """
 
     @abstractmethod
     def append(self, bodies: Sequence[Mapping[str, Any]]) -> list[StoredRecord]:
@@ -37,7 +45,11 @@ class AuditStore(ABC):
 
 
 def open_store(target: str | Path, **options: Any) -> AuditStore:
-    """A SQLite log at a file path, or a PostgreSQL log for a ``postgresql://`` URL."""
+    """A SQLite log at a file path, or a PostgreSQL log for a ``postgresql://`` URL.
+
+    Options: ``key`` (seal with HMAC), ``create`` (``False`` to require an existing log),
+    and each store's own (``table``, ``synchronous``, ...).
+    """
     text = str(target)
     if text.startswith(("postgresql://", "postgres://")):
         from firewall.audit.postgres_store import PostgresStore

@@ -10,7 +10,7 @@ order it happened within its session, with ``type`` one of:
   (``id``, ``kind``, ``roles``), ``context``, ``intents``, ``verdict`` (final),
   ``policy_verdict`` (before approval or monitor mode), ``rules`` (ids),
   ``flows`` (``[{"from": node, "argument": name}]``), ``datasets``
-  (``[{"id", "access": "reads"|"writes"}]``)
+  (``[{"id", "access": "reads"|"writes"}]``), ``elapsed_ms`` (time to decide)
 - ``result``: ``session``, ``seq``, ``node``, ``tool``, ``call_id``, ``output`` (as
   recorded: redacted when the redaction stage ran), ``labels``
 
@@ -89,6 +89,7 @@ def trace_events(
                     "verdict": a.get("verdict"),
                     "policy_verdict": a.get("policy_verdict"),
                     "rules": a.get("rules", []),
+                    "elapsed_ms": a.get("elapsed_ms"),
                     "flows": [
                         {"from": e["from"], "argument": e.get("argument")}
                         for e in edges

@@ -6,8 +6,9 @@ normalised), parsed once by sqlglot at a strict error level, and every statement
 every statement nested in one: data-modifying CTEs, dynamic SQL with a literal body,
 ``EXPLAIN ANALYZE``) is walked once. The intents are the union over all statements.
 Anything that does not parse, or parses into something that is not a statement, is
-``unknown`` (never ``data.read``); a parse failure still reports the intents its keywords
-announce (``INTO OUTFILE`` -> ``data.export``, ``file.write``).
+``unknown`` (never ``data.read``); MySQL/T-SQL forms sqlglot cannot parse (``INTO OUTFILE``,
+``LOAD DATA``, ``BULK INSERT``, ``BACKUP``, ``HANDLER``) are read statement by statement,
+and any other parse failure still reports the intents its keywords announce.
 
 Facts (``facts.sql.<name>`` in conditions):
 
@@ -17,19 +18,26 @@ Facts (``facts.sql.<name>`` in conditions):
 - ``statement_count``: number of top-level statements.
 - ``tables_read`` / ``tables_written``: lower-case table names, schema-qualified where
   the text qualifies them (``sales.orders``). Written covers DML targets and DDL objects.
-- ``has_where`` / ``has_limit``: every UPDATE/DELETE has a WHERE / a LIMIT (``TOP``);
-  true when there is none.
+- ``has_where`` / ``has_limit``: every write has a WHERE / a LIMIT (``TOP``); true when
+  there is none.
 - ``trivial_where``: some UPDATE/DELETE has a WHERE that is true for every row
   (``1=1``, ``true``, ``'a'='a'``, ``x=x``, ``... OR 1=1``, any condition without a column).
-- ``unbounded_write``: some UPDATE/DELETE has no WHERE (or a trivial one) and no LIMIT:
-  the "bulk change" rules care about.
-- ``write_count``: number of UPDATE/DELETE statements.
+- ``unbounded_write``: some UPDATE/DELETE/MERGE/upsert is not *proven* to change only some
+  rows (see ``sqlparts/bounds.py``): the "bulk change" rules care about.
+- ``write_bound``: one line per write saying which condition bounds it, or why none does.
+- ``write_limit``: the largest ``LIMIT`` a write relies on (0 when none); a LIMIT bounds
+  only up to the ``write_limit`` option (default 100).
+- ``write_count``: number of UPDATE/DELETE/MERGE/upsert statements.
 - ``exports``: where data is sent: file paths, URLs, ``STDOUT``, ``PROGRAM <cmd>``, stages.
 - ``functions``: dangerous functions and procedures called (``pg_read_file``,
   ``xp_cmdshell``, ...) and procedures run by ``CALL``/``EXEC``.
 - ``files_read`` / ``files_written``: server or client files the statements touch.
 - ``remote``: URLs and remote locations read or written (``s3://...``, ``https://...``).
 - ``drops``: kinds of objects dropped or replaced (``table``, ``column``, ``database``...).
+- ``settings``: session or server settings changed (``role``, ``statement_timeout``,
+  ``@var`` for a user variable, ``all`` for ``RESET ALL``).
+- ``lexer_settings``: the settings among them that change how later SQL is lexed.
+- ``system_tables``: server catalog tables written (``pg_catalog.pg_authid``, ``mysql.user``).
 - ``dynamic_sql``: SQL built or run at run time (``EXECUTE``, ``PREPARE``, ``DO``,
   ``sp_executesql``, ``EXEC(...)``, ``EXECUTE IMMEDIATE``, ``query_to_xml``).
 - ``executable_comments``: the text contained MySQL ``/*! ... */`` code comments.
@@ -50,6 +58,9 @@ from firewall.model import Classification, Intent
 
 DEFAULT_DIALECT = "postgres"
 
+#: Rows a ``LIMIT`` may allow and still bound a write (the ``write_limit`` option).
+DEFAULT_WRITE_LIMIT = 100
+
 #: Longest text classified; anything longer is ``unknown`` (parsing it would stall the call).
 MAX_LENGTH = 1_000_000
 
@@ -64,6 +75,8 @@ FACTS = frozenset(
         "has_limit",
         "trivial_where",
         "unbounded_write",
+        "write_bound",
+        "write_limit",
         "write_count",
         "exports",
         "functions",
@@ -72,6 +85,9 @@ FACTS = frozenset(
         "remote",
         "drops",
         "dynamic_sql",
+        "settings",
+        "lexer_settings",
+        "system_tables",
         "executable_comments",
         "unicode_normalized",
         "error",
@@ -81,9 +97,12 @@ FACTS = frozenset(
 _UNKNOWN = Intent.UNKNOWN.value
 
 
-def classify_sql(text: str, dialect: str = DEFAULT_DIALECT) -> Classification:
+def classify_sql(
+    text: str, dialect: str = DEFAULT_DIALECT, write_limit: int = DEFAULT_WRITE_LIMIT
+) -> Classification:
     """Classify one SQL text (one or more statements) written in ``dialect``.
 
+    ``write_limit``: a ``LIMIT n`` bounds an UPDATE/DELETE only when ``n`` is at most this.
     Never raises: input it cannot read, including an unknown dialect, is ``unknown``.
     The result is shared between calls with the same text; treat it as read-only.
     """
@@ -92,21 +111,25 @@ def classify_sql(text: str, dialect: str = DEFAULT_DIALECT) -> Classification:
     if len(text) > MAX_LENGTH:
         return _unknown(f"SQL longer than {MAX_LENGTH} characters", dialect)
     try:
-        return _classify_cached(text, dialect.lower())
+        return _classify_cached(text, dialect.lower(), write_limit)
     except Exception as exc:  # a classifier must not raise; what it cannot read is unknown
         return _unknown(f"SQL could not be classified: {type(exc).__name__}: {exc}", dialect)
 
 
 def classify(value: Any, options: Mapping[str, Any]) -> Classification:
-    """The registered classifier: ``options['dialect']`` names the SQL dialect."""
+    """The registered classifier: ``options['dialect']`` names the SQL dialect,
+    ``options['write_limit']`` the largest ``LIMIT`` that still bounds a write."""
     dialect = options.get("dialect", DEFAULT_DIALECT) if options else DEFAULT_DIALECT
+    limit = options.get("write_limit", DEFAULT_WRITE_LIMIT) if options else DEFAULT_WRITE_LIMIT
     if not isinstance(value, str):
         return _unknown(f"the SQL argument is a {type(value).__name__}, not a string", str(dialect))
-    return classify_sql(value, dialect if isinstance(dialect, str) else str(dialect))
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        return _unknown("the sql classifier's write_limit is not a row count", str(dialect))
+    return classify_sql(value, dialect if isinstance(dialect, str) else str(dialect), limit)
 
 
 @lru_cache(maxsize=512)
-def _classify_cached(text: str, dialect: str) -> Classification:
+def _classify_cached(text: str, dialect: str, write_limit: int) -> Classification:
     try:
         dialect_of(dialect)
     except ValueError:
@@ -114,7 +137,7 @@ def _classify_cached(text: str, dialect: str) -> Classification:
     if not text.strip():
         return _unknown("the SQL is empty", dialect)
     prepared = prepare(text)
-    analysis = analyze_text(prepared.text, dialect)
+    analysis = analyze_text(prepared.text, dialect, 0, write_limit)
     if prepared.ambiguous:
         analysis.fail("look-alike characters change how the text splits into tokens")
     facts = analysis.facts()
@@ -138,6 +161,8 @@ def _unknown(why: str, dialect: str) -> Classification:
             "has_limit": False,
             "trivial_where": False,
             "unbounded_write": False,
+            "write_bound": [],
+            "write_limit": 0,
             "write_count": 0,
             "exports": [],
             "functions": [],
@@ -146,6 +171,9 @@ def _unknown(why: str, dialect: str) -> Classification:
             "remote": [],
             "drops": [],
             "dynamic_sql": False,
+            "settings": [],
+            "lexer_settings": [],
+            "system_tables": [],
             "executable_comments": False,
             "unicode_normalized": False,
             "error": why,
@@ -155,6 +183,9 @@ def _unknown(why: str, dialect: str) -> Classification:
 
 def validate_options(options: Mapping[str, Any]) -> None:
     """Reject a tool declaration whose ``dialect`` sqlglot does not know."""
+    limit = options.get("write_limit", DEFAULT_WRITE_LIMIT)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise ValueError("the sql classifier's 'write_limit' must be a row count (e.g. 100)")
     dialect = options.get("dialect", DEFAULT_DIALECT)
     if not isinstance(dialect, str) or not dialect.strip():
         raise ValueError("the sql classifier's 'dialect' must be a dialect name, e.g. postgres")
@@ -172,7 +203,7 @@ register(
         name="sql",
         func=classify,
         facts=FACTS,
-        options=frozenset({"dialect"}),
+        options=frozenset({"dialect", "write_limit"}),
         description="SQL statements: intents, tables, WHERE/LIMIT, exports (sqlglot).",
         validate_options=validate_options,
     )

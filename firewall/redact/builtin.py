@@ -24,7 +24,9 @@ import tldextract
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+from firewall.redact.patterns import AddressRecognizer
 
 # ``suffix_list_urls=()`` and no cache directory: the bundled snapshot, no network, no disk.
 _OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
@@ -49,15 +51,15 @@ PRIVATE_TLDS = frozenset(
 )
 
 
-class OfflineEmailRecognizer(EmailRecognizer):
-    """Presidio's e-mail recognizer with the public-suffix check done offline.
+class OfflineEmailRecognizer(AddressRecognizer):
+    """E-mail addresses whose domain ends in a public suffix, checked offline.
 
     Addresses on private top-level names (``jane@corp.internal``) are personal data as
     much as public ones, so they count too.
     """
 
     def validate_result(self, pattern_text: str) -> bool:
-        if _OFFLINE_TLD(pattern_text).fqdn != "":
+        if _OFFLINE_TLD(pattern_text.rsplit("@", 1)[-1]).fqdn != "":
             return True
         return pattern_text.rsplit(".", 1)[-1].casefold() in PRIVATE_TLDS
 
@@ -122,8 +124,33 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
             for result in super().analyze(text[start:end], entities, nlp_artifacts):
                 result.start += start
                 result.end += start
-                results.append(result)
+                if not not_a_phone(text, result.start, result.end):
+                    results.append(result)
         return EntityRecognizer.remove_duplicates(results)
+
+
+_DECIMAL = re.compile(r"\d{1,6}\.\d{1,6}")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_DATE = re.compile(
+    r"(?:19|20)\d\d([./\-])(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[1-9]|[12]\d|3[01])([./\-])(?:0[1-9]|1[0-2])\2(?:19|20)\d\d"
+    r"|(?:0[1-9]|1[0-2])/(?:0[1-9]|[12]\d|3[01])/(?:19|20)\d\d"
+)
+
+
+def not_a_phone(text: str, start: int, end: int) -> bool:
+    """A phone match that is really a decimal, a date, an IP address or part of a longer
+    token (the fraction of a timestamp, a version, a hash)."""
+    value = text[start:end]
+    if _DECIMAL.fullmatch(value) or _IPV4.fullmatch(value) or _DATE.fullmatch(value):
+        return True
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    if before.isalnum() or after.isalnum() or before == "_" or after == "_":
+        return True
+    if before in ":./" and start > 1 and text[start - 2].isdigit():
+        return True
+    return after in ":./" and end + 1 < len(text) and text[end + 1].isdigit()
 
 
 def digit_windows(text: str, margin: int) -> list[tuple[int, int]]:
@@ -163,4 +190,5 @@ PRESCREENS: dict[str, Callable[[str], bool]] = {
     "IP_ADDRESS": lambda text: ":" in text or _has_digit(text),
     "UUID": lambda text: "-" in text,
     "MAC_ADDRESS": lambda text: ":" in text or "-" in text or "." in text,
+    "DATE_OF_BIRTH": _has_digit,
 }

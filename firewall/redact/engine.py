@@ -22,6 +22,12 @@ from firewall.redact.builtin import (
 )
 from firewall.redact.entities import NER_ENTITIES
 from firewall.redact.nlp import DEFAULT_MODEL, OfflineNlpEngine
+from firewall.redact.patterns import (
+    CardRecognizer,
+    DateOfBirthRecognizer,
+    Ipv6Recognizer,
+    MailNameRecognizer,
+)
 from firewall.redact.secrets import SecretRecognizer, secret_recognizers
 
 _PRESIDIO_LOGGER = "presidio-analyzer"
@@ -71,12 +77,17 @@ class AnalyzerBundle:
         self.nlp.load()
         registry = RecognizerRegistry(supported_languages=["en"])
         registry.load_predefined_recognizers(languages=["en"], nlp_engine=self.nlp)
-        replaced = {"EmailRecognizer", "PhoneRecognizer"}
+        replaced = {"EmailRecognizer", "PhoneRecognizer", "CreditCardRecognizer"}
         if not ner:
             replaced.add("SpacyRecognizer")
         registry.recognizers = [r for r in registry.recognizers if r.name not in replaced]
         registry.add_recognizer(OfflineEmailRecognizer())
         registry.add_recognizer(WindowedPhoneRecognizer())
+        registry.add_recognizer(CardRecognizer())
+        registry.add_recognizer(Ipv6Recognizer())
+        registry.add_recognizer(DateOfBirthRecognizer())
+        if ner:
+            registry.add_recognizer(MailNameRecognizer())
         for recognizer in secret_recognizers():
             registry.add_recognizer(recognizer)
         self.registry = registry

@@ -9,6 +9,7 @@ NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "DATE_TIME"})
 PATTERN_PII_ENTITIES = (
     "CREDIT_CARD",
     "CRYPTO",
+    "DATE_OF_BIRTH",
     "DATE_TIME",
     "EMAIL_ADDRESS",
     "IBAN_CODE",

@@ -20,8 +20,12 @@ from presidio_anonymizer.entities import OperatorConfig
 
 from firewall.redact.engine import AnalyzerBundle, analyzer_for
 from firewall.redact.entities import is_secret
+from firewall.redact.hints import NOT_PERSONAL, hint_for_key, hinted_spans, plausible
+from firewall.redact.normalise import normalise
+from firewall.redact.patterns import is_card_number
+from firewall.redact.resolve import WEAK, resolve
 from firewall.redact.settings import RedactionSettings
-from firewall.redact.structured import Flattened, Leaf, flatten, key_hint, restore_type
+from firewall.redact.structured import Flattened, Leaf, flatten, restore_type
 from firewall.redact.vault import PLACEHOLDER, SessionVault, VaultStore
 
 #: Overlap between chunks of a long text: longer than any entity but a huge key block,
@@ -98,15 +102,31 @@ class Redactor:
             )
 
     def find(self, text: str) -> list[RecognizerResult]:
-        """Findings in ``text`` under these settings, chunked when it is long."""
+        """Findings in ``text`` under these settings, chunked when it is long.
+
+        Detection reads a normalised copy (full-width digits folded, invisible characters
+        dropped, ``%40`` decoded); findings are spans of the original ``text``.
+        """
+        copy = normalise(text)
+        folded = copy.text
         results: list[RecognizerResult] = []
-        for start, end in chunk_ranges(text, self.settings.chunk_chars, CHUNK_OVERLAP):
+        for start, end in chunk_ranges(folded, self.settings.chunk_chars, CHUNK_OVERLAP):
             for result in self.bundle.analyze(
-                text[start:end], self._entities, score_threshold=self.settings.score_threshold
+                folded[start:end], self._entities, score_threshold=self.settings.score_threshold
             ):
                 result.start += start
                 result.end += start
                 results.append(result)
+        named: list[tuple[str, int, int]] = []
+        for entity, start, end in hinted_spans(folded):
+            if entity in self._entities:
+                results.append(RecognizerResult(entity, start, end, 1.0))
+            if entity in self._entities or entity == NOT_PERSONAL:
+                named.append((entity, start, end))
+        results = resolve(results, folded, named)
+        if copy.changed:
+            for result in results:
+                result.start, result.end = copy.span(result.start, result.end)
         return merge_overlaps(results)
 
     # -- internals ------------------------------------------------------------------------
@@ -172,14 +192,24 @@ class Redactor:
                     )
                 index += 1
         for index, leaf in enumerate(flat.leaves):
-            hint = None if leaf.is_key else key_hint(leaf.key)
+            hint = None if leaf.is_key or not leaf.key else hint_for_key(leaf.key)
+            findings = per_leaf[index]
+            if leaf.kind is not str:
+                # A number is an identifier only when its name or a checksum says so:
+                # amounts, timestamps and ids stay numbers the model can use.
+                findings = [f for f in findings if f.entity_type == "CREDIT_CARD" and _card(leaf)]
+            if hint is None or not plausible(hint, leaf.value):
+                per_leaf[index] = findings
+                continue
+            # The field's name outranks weak guesses of another type about its value.
+            findings = [f for f in findings if f.entity_type == hint or f.entity_type not in WEAK]
             if (
                 hint in self._entities
-                and any(ch.isalnum() for ch in leaf.value)
                 and not PLACEHOLDER.fullmatch(leaf.value.strip())
-                and not _covers(per_leaf[index], len(leaf.value))
+                and not _covers(findings, len(leaf.value))
             ):
-                per_leaf[index] = [RecognizerResult(hint, 0, len(leaf.value), 1.0)]
+                findings = [RecognizerResult(hint, 0, len(leaf.value), 1.0)]
+            per_leaf[index] = findings
         return per_leaf
 
     def _replace(
@@ -269,6 +299,10 @@ def merge_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:
                 RecognizerResult(result.entity_type, result.start, result.end, result.score)
             )
     return sorted(merged, key=lambda r: (r.start, r.end))
+
+
+def _card(leaf: Leaf) -> bool:
+    return leaf.kind is int and is_card_number(leaf.value)
 
 
 def _covers(findings: list[RecognizerResult], length: int) -> bool:

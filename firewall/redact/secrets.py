@@ -48,6 +48,75 @@ def _kv_pattern(long_keys: str, short_keys: str) -> str:
     )
 
 
+# A value on a command line: quoted (the quotes are left), or up to the next space.
+_ARG = r"""(?:'\K[^'\n]{1,128}(?=')|"\K[^"\n]{1,128}(?=")|\K[^\s'"|;&<>]{1,128})"""
+# The rest of one command, bounded: options before the one that carries the secret.
+_SAME_COMMAND = r"[^\n|;&]{0,200}?"
+
+#: Passwords given to programs on their command line.
+CLI_PASSWORDS = (
+    # mysql -u root -p'secret' / -psecret (the value is glued to -p)
+    rf"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mysqlpump|mariadb|mariadb-dump)"
+    rf"\b{_SAME_COMMAND}(?<=\s)-p(?=[^\s-]){_ARG}",
+    # docker/podman/helm ... login -p secret / --password secret
+    rf"\blogin\b{_SAME_COMMAND}(?<=\s)(?:-p|--password)(?:=|[ \t]+){_ARG}",
+    rf"\bsshpass\s+-p[ \t]*{_ARG}",
+    rf"\bredis-cli\b{_SAME_COMMAND}(?<=\s)-a[ \t]+{_ARG}",
+    # any program: --password secret, --passwd=secret
+    rf"(?<=\s)--(?:password|passwd|pass|db-password|admin-password)(?:=|[ \t]+)(?!-){_ARG}",
+    # curl -u user:secret, wget --password
+    rf"(?<=\s)(?:-u|--user)[ \t]+['\"]?[^\s:'\"]{{1,64}}:{_ARG}",
+    # "the password is hunter2!" (a value with a digit or a symbol, not a word of prose)
+    r"(?i)\b(?:password|passcode|passphrase)[ \t]+(?:is|was|:)[ \t]+"
+    r"\K(?=[^\s'\"]{0,127}[\d!@#$%^&*])[^\s'\"]{4,128}",
+)
+
+#: Secrets set through a command (``aws configure set aws_secret_access_key ...``).
+CLI_SECRETS = (
+    rf"\b(?:configure|config)[ \t]+set[ \t]+[\w.:/\-]{{0,60}}(?i:secret|token|password|key)"
+    rf"[\w.\-]{{0,20}}[ \t]+{_ARG}",
+)
+
+#: One-time codes in messages and key/value text.
+ONE_TIME_CODE = (
+    r"(?i)\b(?:one[- ]time (?:pass(?:word|code)|code|pin)|otp|passcode|verification code"
+    r"|security code|auth(?:entication)? code|login code|sign-in code|2fa code|mfa code"
+    r"|confirmation code)\b[^0-9\n]{0,24}?\K\d{4,8}\b"
+)
+
+#: Tokens of services with a recognisable prefix (beyond the ones with their own entity).
+SERVICE_TOKENS = (
+    r"SG\.[\w\-]{22}\.[\w\-]{43}",  # SendGrid
+    r"npm_[A-Za-z0-9]{36}",  # npm
+    r"pypi-AgEIcHlwaS5vcmc[\w\-]{50,200}",  # PyPI
+    r"hf_[A-Za-z]{34}",  # Hugging Face
+    r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}",  # Shopify
+    r"dop_v1_[a-f0-9]{64}",  # DigitalOcean
+    r"dapi[a-f0-9]{32}(?:-\d)?",  # Databricks
+    r"AGE-SECRET-KEY-1[0-9A-Z]{58}",  # age
+    r"key-[0-9a-f]{32}",  # Mailgun
+    r"sq0(?:atp|csp)-[\w\-]{22,43}",  # Square
+)
+SERVICE_PREFIXES = (
+    "sg.",
+    "npm_",
+    "pypi-",
+    "hf_",
+    "shpat_",
+    "shpca_",
+    "shppa_",
+    "shpss_",
+    "dop_v1_",
+    "dapi",
+    "age-secret-key-",
+    "key-",
+    "sq0",
+)
+
+#: ``-----BEGIN`` in base64: a PEM block stored encoded (a Kubernetes Secret's ``tls.key``).
+_BASE64_PEM = r"(?<![A-Za-z0-9+/])LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,32768}={0,2}"
+
+
 class SecretRecognizer(PatternRecognizer):
     """A pattern recognizer for one kind of secret, with the literals its matches contain."""
 
@@ -74,6 +143,29 @@ class SecretRecognizer(PatternRecognizer):
         """False when no match is possible: none of the required literals occurs."""
         haystack = lowered if self.prescreen_ignore_case else text
         return any(literal in haystack for literal in self.prescreen)
+
+
+class Base64KeyRecognizer(SecretRecognizer):
+    """A base64-encoded PEM block that decodes to a private key (not a certificate)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "PRIVATE_KEY",
+            [Pattern("base64 pem private key", _BASE64_PEM, 1.0)],
+            ("LS0tLS1CRUdJTi",),
+        )
+        self.name = "SecretBase64PrivateKeyRecognizer"
+
+    def validate_result(self, pattern_text: str) -> bool:
+        import base64
+        import binascii
+
+        head = pattern_text[:96]
+        try:
+            decoded = base64.b64decode(head[: len(head) // 4 * 4], validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        return b"PRIVATE KEY" in decoded
 
 
 def _b(regex: str) -> str:
@@ -192,6 +284,7 @@ def secret_recognizers() -> list[SecretRecognizer]:
             ],
             ("PRIVATE KEY",),
         ),
+        Base64KeyRecognizer(),
         SecretRecognizer(
             "CONNECTION_STRING",
             [
@@ -207,8 +300,11 @@ def secret_recognizers() -> list[SecretRecognizer]:
         ),
         SecretRecognizer(
             "PASSWORD",
-            [Pattern("password assignment", _kv_pattern(_LONG_PASSWORD, _SHORT_PASSWORD), 0.8)],
-            ("pass", "pwd", "pw"),
+            [
+                Pattern("password assignment", _kv_pattern(_LONG_PASSWORD, _SHORT_PASSWORD), 0.8),
+                *(Pattern("password on a command line", p, 0.8) for p in CLI_PASSWORDS),
+            ],
+            ("pass", "pwd", "pw", "-p", "-a", "-u", "--user"),
             ignore_case=True,
         ),
         SecretRecognizer(
@@ -218,8 +314,22 @@ def secret_recognizers() -> list[SecretRecognizer]:
                 # HTTP credentials: "Authorization: Bearer <token>" / "Basic <base64>".
                 Pattern("bearer token", r"\bbearer\s+\K[A-Za-z0-9\-._~+/]{16,}=*", 0.8),
                 Pattern("basic credentials", r"\bbasic\s+\K[A-Za-z0-9+/]{12,}={0,2}", 0.6),
+                *(Pattern("secret set by a command", p, 0.8) for p in CLI_SECRETS),
+                Pattern("one-time code", ONE_TIME_CODE, 0.8),
+                *(Pattern("service token", _b(p), 0.9) for p in SERVICE_TOKENS),
             ],
-            ("secret", "token", "key", "credential", "bearer", "basic"),
+            (
+                "secret",
+                "token",
+                "key",
+                "credential",
+                "bearer",
+                "basic",
+                "otp",
+                "code",
+                "password",
+                *SERVICE_PREFIXES,
+            ),
             ignore_case=True,
         ),
     ]

@@ -33,6 +33,7 @@ class Analysis:
     """What one SQL input does. Ordered dicts serve as ordered sets."""
 
     __slots__ = (
+        "bounds",
         "ctes",
         "depth",
         "dialect",
@@ -45,10 +46,15 @@ class Analysis:
         "functions",
         "intents",
         "kinds",
+        "largest_limit",
+        "lexer",
         "limit_all",
+        "max_limit",
         "read",
         "remote",
+        "settings",
         "statement_count",
+        "system_tables",
         "targets",
         "trivial",
         "unbounded",
@@ -57,9 +63,15 @@ class Analysis:
         "written",
     )
 
-    def __init__(self, dialect: str, depth: int = 0) -> None:
+    def __init__(self, dialect: str, depth: int = 0, max_limit: int = 100) -> None:
         self.dialect = dialect
         self.depth = depth
+        self.max_limit = max_limit
+        self.largest_limit: int | None = None
+        self.bounds: list[str] = []
+        self.settings: dict[str, None] = {}
+        self.lexer: dict[str, None] = {}
+        self.system_tables: dict[str, None] = {}
         self.intents: set[str] = set()
         self.kinds: dict[str, None] = {}
         self.read: dict[str, None] = {}
@@ -91,21 +103,50 @@ class Analysis:
         self.intents.add(UNKNOWN)
         self.errors.append(why)
 
-    def bounded_write(self, has_where: bool, trivial: bool, limited: bool) -> None:
-        """Book-keeping for one UPDATE or DELETE."""
+    def write(
+        self,
+        what: str,
+        bound: str | None,
+        *,
+        has_where: bool = False,
+        trivial: bool = False,
+        limit: int | None = None,
+        why: str = "",
+    ) -> None:
+        """Book-keeping for one UPDATE / DELETE / MERGE / upsert.
+
+        ``bound`` is the condition proven to restrict the target's rows (or ``None``);
+        ``limit`` a plain ``LIMIT n``, which bounds only up to ``max_limit`` rows.
+        """
         self.writes += 1
         if not has_where:
             self.where_all = False
         if trivial:
             self.trivial = True
-        if not limited:
+        if limit is None:
             self.limit_all = False
-            if not has_where or trivial:
-                self.unbounded = True
+        if bound is not None:
+            self.bounds.append(f"{what}: bounded by {bound}")
+            return
+        if limit is not None:
+            if self.largest_limit is None or limit > self.largest_limit:
+                self.largest_limit = limit
+            if limit <= self.max_limit:
+                self.bounds.append(f"{what}: bounded by LIMIT {limit}")
+                return
+            why = f"LIMIT {limit} is above {self.max_limit} rows"
+        self.unbounded = True
+        self.bounds.append(f"{what}: unbounded ({why or 'no condition restricts its rows'})")
 
-    def unknown_write(self) -> None:
+    def unknown_write(self, what: str = "write") -> None:
         """An UPDATE or DELETE whose WHERE could not be read: assume it has none."""
-        self.bounded_write(has_where=False, trivial=False, limited=False)
+        self.write(what, None, why="its WHERE could not be read")
+
+    def setting(self, name: str, lexer: bool = False) -> None:
+        """A session or server setting the statement changes."""
+        self.settings[name] = None
+        if lexer:
+            self.lexer[name] = None
 
     def source(self, location: str) -> None:
         """A file or URL the statement reads."""
@@ -132,6 +173,8 @@ class Analysis:
     def dangerous(self, name: str, entry: Dangerous) -> None:
         self.functions[name] = None
         self.intents.update(entry.intents)
+        if "data_write" in entry.effects or "data_delete" in entry.effects:
+            self.write(f"{name}()", None, why="a server function changes data no WHERE bounds")
 
     def merge(self, child: Analysis) -> None:
         """Fold a nested analysis (dynamic SQL, an explained statement) into this one."""
@@ -155,6 +198,14 @@ class Analysis:
             mine.update(theirs)
         self.dynamic |= child.dynamic
         self.errors.extend(child.errors)
+        self.bounds.extend(child.bounds)
+        if child.largest_limit is not None and (
+            self.largest_limit is None or child.largest_limit > self.largest_limit
+        ):
+            self.largest_limit = child.largest_limit
+        self.settings.update(child.settings)
+        self.lexer.update(child.lexer)
+        self.system_tables.update(child.system_tables)
 
     # -- output -------------------------------------------------------------------------
 
@@ -172,6 +223,8 @@ class Analysis:
             "has_limit": self.limit_all,
             "trivial_where": self.trivial,
             "unbounded_write": self.unbounded,
+            "write_bound": list(self.bounds),
+            "write_limit": self.largest_limit if self.largest_limit is not None else 0,
             "write_count": self.writes,
             "exports": list(self.exports),
             "functions": list(self.functions),
@@ -180,4 +233,7 @@ class Analysis:
             "remote": list(self.remote),
             "drops": list(self.drops),
             "dynamic_sql": self.dynamic,
+            "settings": list(self.settings),
+            "lexer_settings": list(self.lexer),
+            "system_tables": list(self.system_tables),
         }

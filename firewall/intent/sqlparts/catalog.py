@@ -1,23 +1,33 @@
-"""What the SQL classifier knows by name: dangerous functions, procedures and URL schemes.
+"""What the SQL classifier knows by name, loaded from the data file ``server.yaml``.
 
-Names are lower case. Each entry lists the intents a call has and how its first literal
-argument is to be read (``path_in``: a file it reads, ``path_out``: a file it writes,
-``sql``: SQL text it runs, ``source``: a file or URL a table function scans).
+Server functions and procedures by effect, system schemas, session settings by what
+changing them does. Names are lower case; ``lookup`` finds an entry however the name was
+spelt (quoted, schema-qualified, escaped) once the caller has decoded the identifier.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
 
 from firewall.model import Intent
 
-_READ = Intent.FILE_READ.value
-_WRITE = Intent.FILE_WRITE.value
-_EXEC = Intent.CODE_EXECUTE.value
-_EGRESS = Intent.NETWORK_EGRESS.value
-_EXPORT = Intent.DATA_EXPORT.value
-_DATA_WRITE = Intent.DATA_WRITE.value
-_GRANT = Intent.PRIVILEGE_GRANT.value
+_EFFECTS: dict[str, tuple[str, ...]] = {
+    "file_read": (Intent.FILE_READ.value,),
+    "file_write": (Intent.FILE_WRITE.value, Intent.DATA_EXPORT.value),
+    "file_delete": (Intent.FILE_DELETE.value,),
+    "network": (Intent.NETWORK_EGRESS.value,),
+    "code": (Intent.CODE_EXECUTE.value,),
+    "session": (Intent.CODE_EXECUTE.value,),
+    "data_write": (Intent.DATA_WRITE.value,),
+    "data_delete": (Intent.DATA_DELETE.value,),
+    "privilege": (Intent.PRIVILEGE_GRANT.value,),
+    "export": (Intent.DATA_EXPORT.value,),
+}
+_ARGUMENTS = frozenset({"", "path_in", "path_out", "sql", "source", "setting"})
 
 
 @dataclass(frozen=True)
@@ -25,107 +35,71 @@ class Dangerous:
     """A function or procedure whose call has effects beyond reading the database."""
 
     intents: frozenset[str]
-    argument: str = ""  # "path_in" | "path_out" | "sql" | "source" | ""
+    argument: str = ""  # "path_in" | "path_out" | "sql" | "source" | "setting" | ""
+    effects: tuple[str, ...] = ()
 
 
-def _d(*intents: str, argument: str = "") -> Dangerous:
-    return Dangerous(frozenset(intents), argument)
+def _entries(raw: dict[str, Any], where: str) -> dict[str, Dangerous]:
+    found: dict[str, Dangerous] = {}
+    for name, spec in raw.items():
+        effects = tuple(spec.get("effects") or ())
+        argument = spec.get("argument", "")
+        unknown = [e for e in effects if e not in _EFFECTS]
+        if not effects or unknown or argument not in _ARGUMENTS:
+            raise ValueError(f"server.yaml {where}.{name}: bad effects {effects} or argument")
+        intents = frozenset(i for e in effects for i in _EFFECTS[e])
+        found[str(name).lower()] = Dangerous(intents, argument, effects)
+    return found
 
 
-FUNCTIONS: dict[str, Dangerous] = {
-    # PostgreSQL: server files, large objects, remote databases, other sessions.
-    "pg_read_file": _d(_READ, argument="path_in"),
-    "pg_read_binary_file": _d(_READ, argument="path_in"),
-    "pg_ls_dir": _d(_READ, argument="path_in"),
-    "pg_stat_file": _d(_READ, argument="path_in"),
-    "pg_file_write": _d(_WRITE, argument="path_out"),
-    "pg_file_rename": _d(_WRITE),
-    "pg_file_unlink": _d(Intent.FILE_DELETE.value),
-    "lo_import": _d(_READ, _DATA_WRITE, argument="path_in"),
-    "lo_export": _d(_WRITE, _EXPORT, argument="path_out"),
-    "lo_from_bytea": _d(_DATA_WRITE),
-    "lo_put": _d(_DATA_WRITE),
-    "lo_unlink": _d(Intent.DATA_DELETE.value),
-    "dblink": _d(_EGRESS, _EXEC),
-    "dblink_exec": _d(_EGRESS, _EXEC),
-    "dblink_connect": _d(_EGRESS),
-    "dblink_send_query": _d(_EGRESS, _EXEC),
-    "pg_terminate_backend": _d(_EXEC),
-    "pg_cancel_backend": _d(_EXEC),
-    "pg_reload_conf": _d(_EXEC),
-    "pg_rotate_logfile": _d(_EXEC),
-    "pg_promote": _d(_EXEC),
-    "set_config": _d(_EXEC),
-    "query_to_xml": _d(_EXEC, argument="sql"),
-    "query_to_xml_and_xmlschema": _d(_EXEC, argument="sql"),
-    "query_to_xmlschema": _d(_EXEC, argument="sql"),
-    "cursor_to_xml": _d(_EXEC),
-    # MySQL / MariaDB.
-    "load_file": _d(_READ, argument="path_in"),
-    "sys_exec": _d(_EXEC),
-    "sys_eval": _d(_EXEC),
-    # SQLite (loadable extensions and the CLI's file functions).
-    "load_extension": _d(_EXEC, argument="path_in"),
-    "readfile": _d(_READ, argument="path_in"),
-    "writefile": _d(_WRITE, argument="path_out"),
-    "edit": _d(_EXEC),
-    "fts3_tokenizer": _d(_EXEC),
-    # DuckDB table functions that scan files or URLs.
-    "read_csv": _d(_READ, argument="source"),
-    "read_csv_auto": _d(_READ, argument="source"),
-    "read_parquet": _d(_READ, argument="source"),
-    "parquet_scan": _d(_READ, argument="source"),
-    "read_json": _d(_READ, argument="source"),
-    "read_json_auto": _d(_READ, argument="source"),
-    "read_ndjson": _d(_READ, argument="source"),
-    "read_ndjson_auto": _d(_READ, argument="source"),
-    "read_text": _d(_READ, argument="source"),
-    "read_blob": _d(_READ, argument="source"),
-    "read_xlsx": _d(_READ, argument="source"),
-    "sniff_csv": _d(_READ, argument="source"),
-    "iceberg_scan": _d(_READ, argument="source"),
-    "delta_scan": _d(_READ, argument="source"),
-    "st_read": _d(_READ, argument="source"),
-    "glob": _d(_READ, argument="source"),
-    "getenv": _d(_READ),
-    "sqlite_scan": _d(_READ, argument="source"),
-    "postgres_scan": _d(_EGRESS),
-    "mysql_scan": _d(_EGRESS),
-    "postgres_query": _d(_EGRESS, _EXEC),
-    "postgres_execute": _d(_EGRESS, _EXEC),
-    "mysql_query": _d(_EGRESS, _EXEC),
-    "mysql_execute": _d(_EGRESS, _EXEC),
-    # SQL Server.
-    "openrowset": _d(_READ, _EGRESS),
-    "opendatasource": _d(_EGRESS),
-    "openquery": _d(_EGRESS, _EXEC),
-    # BigQuery.
-    "external_query": _d(_EGRESS, _EXEC),
-}
+def _load() -> dict[str, Any]:
+    text = resources.files("firewall.intent.sqlparts").joinpath("server.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
 
-#: Stored procedures (SQL Server ``EXEC``, ``CALL``) known to reach outside the database.
-PROCEDURES: dict[str, Dangerous] = {
-    "xp_cmdshell": _d(_EXEC),
-    "sp_oacreate": _d(_EXEC),
-    "sp_oamethod": _d(_EXEC),
-    "sp_execute_external_script": _d(_EXEC),
-    "sp_configure": _d(_EXEC),
-    "sp_addextendedproc": _d(_EXEC),
-    "xp_regwrite": _d(_EXEC),
-    "xp_regread": _d(_READ),
-    "xp_dirtree": _d(_READ, _EGRESS),
-    "xp_subdirs": _d(_READ),
-    "xp_fileexist": _d(_READ),
-    "xp_availablemedia": _d(_READ),
-    "sp_addsrvrolemember": _d(_GRANT),
-    "sp_addrolemember": _d(_GRANT),
-    "sp_addlogin": _d(_GRANT),
-    "sp_grantdbaccess": _d(_GRANT),
-    "sp_addlinkedserver": _d(_EGRESS),
-    "sp_send_dbmail": _d(_EGRESS, _EXPORT),
-    "sp_executesql": _d(_EXEC, argument="sql"),
-    "sp_makewebtask": _d(_WRITE, _EXPORT),
-}
+
+_DATA = _load()
+
+FUNCTIONS: dict[str, Dangerous] = _entries(_DATA["functions"], "functions")
+PROCEDURES: dict[str, Dangerous] = _entries(_DATA["procedures"], "procedures")
+PREFIXES: tuple[tuple[str, str], ...] = tuple(
+    (str(k).lower(), str(v).lower()) for k, v in _DATA["prefixes"].items()
+)
+SYSTEM_SCHEMAS: frozenset[str] = frozenset(s.lower() for s in _DATA["system_schemas"])
+SYSTEM_TABLE_PREFIXES: tuple[str, ...] = tuple(s.lower() for s in _DATA["system_table_prefixes"])
+_SETTINGS: dict[str, list[str]] = _DATA["settings"]
+IDENTITY_SETTINGS: frozenset[str] = frozenset(_SETTINGS["identity"])
+READ_ONLY_SETTINGS: frozenset[str] = frozenset(_SETTINGS["read_only"])
+LEXER_SETTINGS: frozenset[str] = frozenset(_SETTINGS["lexer"])
+LEXER_SQL_MODES: frozenset[str] = frozenset(_SETTINGS["lexer_sql_modes"])
+SAFE_CHARSETS: frozenset[str] = frozenset(_SETTINGS["safe_charsets"])
+CONFIG_SETTINGS: frozenset[str] = frozenset(_SETTINGS["config"])
+
+for _prefix, _target in PREFIXES:
+    if _target not in FUNCTIONS:
+        raise ValueError(f"server.yaml prefixes.{_prefix}: no function {_target}")
+
+
+def lookup(name: str, table: dict[str, Dangerous] = FUNCTIONS) -> Dangerous | None:
+    """The entry for a (decoded, lower-case) function name, by exact name or by prefix."""
+    entry = table.get(name)
+    if entry is None and table is FUNCTIONS:
+        for prefix, target in PREFIXES:
+            if name.startswith(prefix):
+                return FUNCTIONS[target]
+    return entry
+
+
+def is_system_table(name: str) -> bool:
+    """True for a table of the server's own catalog (``pg_catalog.pg_authid``, ``mysql.user``).
+
+    ``name`` is ``[catalog.]schema.table`` or a bare table, lower case. A bare ``pg_*``
+    name reaches ``pg_catalog`` first in PostgreSQL's search path.
+    """
+    parts = name.split(".")
+    if len(parts) > 1 and parts[-2] in SYSTEM_SCHEMAS:
+        return True
+    return parts[-1].startswith(SYSTEM_TABLE_PREFIXES)
+
 
 #: URL schemes whose reads or writes leave the machine.
 REMOTE_SCHEMES = (

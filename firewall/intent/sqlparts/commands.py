@@ -15,6 +15,7 @@ from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
 from firewall.intent.sqlparts import analysis as A
+from firewall.intent.sqlparts import session
 from firewall.intent.sqlparts.analysis import Analysis
 from firewall.intent.sqlparts.catalog import PROCEDURES
 
@@ -72,11 +73,9 @@ _NO_EFFECT = frozenset(
         "SAVEPOINT",
         "RELEASE",
         "START",
-        "RESET",
         "LISTEN",
         "UNLISTEN",
         "NOTIFY",
-        "DISCARD",
         "DEALLOCATE",
         "CLOSE",
         "UNLOCK",
@@ -201,7 +200,7 @@ def _explain(
 def _child(a: Analysis, text: str) -> Analysis:
     from firewall.intent.sqlparts.reader import analyze_text
 
-    return analyze_text(text, a.dialect, a.depth + 1)
+    return analyze_text(text, a.dialect, a.depth + 1, a.max_limit)
 
 
 def _do(
@@ -351,15 +350,27 @@ def _set(
     what = _word(words, 0)
     if what in ("LOCAL", "SESSION") and _word(words, 1) in ("ROLE", "AUTHORIZATION"):
         what = _word(words, 1)
-    if what in ("ROLE", "AUTHORIZATION") or (
+    role = what in ("ROLE", "AUTHORIZATION") or (
         what == "SESSION" and _word(words, 1) == "AUTHORIZATION"
-    ):
-        a.kind("set role")
-        a.intents.add(A.GRANT)
-        return
-    a.kind("set")
-    if what in ("GLOBAL", "PERSIST", "PERSIST_ONLY"):
-        a.intents.add(A.EXECUTE)
+    )
+    a.kind("set role" if role else "set")
+    strings = [t.text if t.token_type in _STRINGS else None for t in tokens]
+    session.set_command(a, words, strings)
+
+
+def _reset(
+    a: Analysis, keyword: str, text: str, tokens: Sequence[Token], words: Sequence[str]
+) -> None:
+    a.kind("reset")
+    session.reset_command(a, words)
+
+
+def _discard(
+    a: Analysis, keyword: str, text: str, tokens: Sequence[Token], words: Sequence[str]
+) -> None:
+    a.kind("discard")
+    if _word(words, 0) == "ALL":  # includes SET SESSION AUTHORIZATION DEFAULT; RESET ALL
+        session.reset_all(a)
 
 
 def _show(
@@ -498,6 +509,24 @@ def _replace(
     if start is not None and words[start] in ("SELECT", "WITH", "TABLE"):
         child = _child(a, _after(text, tokens, start))
         a.read.update(child.read)
+    rows = _values_rows(a, text)
+    label = f"replace {name or '?'}"
+    if rows is not None and rows <= a.max_limit:
+        a.write(label, f"its {rows} VALUES row(s), each replacing its conflicting rows")
+    else:
+        a.write(label, None, why="it replaces whatever rows a query yields")
+
+
+def _values_rows(a: Analysis, text: str) -> int | None:
+    """How many rows ``REPLACE <rest>`` inserts when it is ``INTO t [(cols)] VALUES ...``."""
+    import sqlglot
+
+    try:
+        parsed = sqlglot.parse_one("INSERT " + text, read=a.dialect)
+    except Exception:
+        return None
+    source = parsed.expression if isinstance(parsed, exp.Insert) else None
+    return len(source.expressions) if isinstance(source, exp.Values) else None
 
 
 def _dml(
@@ -505,9 +534,9 @@ def _dml(
 ) -> None:
     """INSERT / UPDATE / DELETE / MERGE forms the parser did not model: the worst case."""
     a.kind(keyword.lower())
-    if keyword in ("UPDATE", "DELETE"):
+    if keyword in ("UPDATE", "DELETE", "UPSERT"):
         a.intents.add(A.DELETE if keyword == "DELETE" else A.WRITE)
-        a.unknown_write()
+        a.unknown_write(keyword.lower())
     else:
         a.intents.update((A.WRITE, A.DELETE) if keyword == "MERGE" else (A.WRITE,))
 
@@ -638,6 +667,8 @@ _HANDLERS: dict[str, Handler] = {
     "REVOKE": _grant,
     "DENY": _grant,
     "SET": _set,
+    "RESET": _reset,
+    "DISCARD": _discard,
     "SHOW": _show,
     "USE": _use,
     "BEGIN": _begin,

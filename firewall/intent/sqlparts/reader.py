@@ -9,6 +9,7 @@ sees ``unknown`` *and* what the text most likely does.
 from __future__ import annotations
 
 import logging
+import threading
 from functools import lru_cache
 
 from sqlglot.dialects.dialect import Dialect
@@ -17,7 +18,9 @@ from sqlglot.tokens import Token, TokenType
 
 from firewall.intent.sqlparts import analysis as A
 from firewall.intent.sqlparts.analysis import Analysis
-from firewall.intent.sqlparts.catalog import FUNCTIONS, PROCEDURES
+from firewall.intent.sqlparts.catalog import PROCEDURES, is_system_table, lookup
+from firewall.intent.sqlparts.forms import classify_forms
+from firewall.intent.sqlparts.identifiers import decode_tokens, has_unicode_identifier
 from firewall.intent.sqlparts.walk import EMPTY, STATEMENTS, walk_statement
 
 #: How deep SQL inside SQL (dynamic SQL in dynamic SQL ...) is followed.
@@ -41,27 +44,66 @@ def dialect_of(name: str) -> Dialect:
     return Dialect.get_or_raise(name)
 
 
+class _Instances(threading.local):
+    """A tokenizer and a strict parser per dialect and thread: building them costs a sixth
+    of parsing a short query, and both reset their state on every use."""
+
+    def __init__(self) -> None:
+        self.by_dialect: dict[str, tuple] = {}
+
+
+_INSTANCES = _Instances()
+
+
+def _tools(dialect: str) -> tuple:
+    found = _INSTANCES.by_dialect.get(dialect)
+    if found is None:
+        d = dialect_of(dialect)
+        found = (d.tokenizer(), d.parser(error_level=ErrorLevel.IMMEDIATE))
+        _INSTANCES.by_dialect[dialect] = found
+    return found
+
+
 def tokenize(text: str, dialect: str) -> list[Token] | None:
     """The tokens of ``text`` (comments dropped), or ``None`` when it does not tokenize."""
     try:
-        return dialect_of(dialect).tokenize(text)
+        tokens = dialect_of(dialect).tokenize(text)
+        return decode_tokens(tokens) if has_unicode_identifier(text) else tokens
     except Exception:
         return None
 
 
-def analyze_text(text: str, dialect: str, depth: int = 0) -> Analysis:
+def analyze_text(text: str, dialect: str, depth: int = 0, max_limit: int = 100) -> Analysis:
     """Parse ``text`` once and classify each statement into a fresh ``Analysis``."""
-    a = Analysis(dialect, depth)
+    a = Analysis(dialect, depth, max_limit)
+    tokens = None
     try:
-        d = dialect_of(dialect)
-        statements = d.parser(error_level=ErrorLevel.IMMEDIATE).parse(d.tokenize(text), text)
+        tokenizer, parser = _tools(dialect)
+        tokens = tokenizer.tokenize(text)
+        if has_unicode_identifier(text):
+            tokens = decode_tokens(tokens)
+        statements = parser.parse(tokens, text)
     except RecursionError:
         a.fail("SQL nested too deeply to read")
         return a
     except Exception as exc:
+        if tokens is not None and classify_forms(a, tokens, text):
+            _system_tables(a)
+            return a
+        a = Analysis(dialect, depth, max_limit)
         a.fail(f"SQL does not parse: {_first_line(exc)}")
         _keyword_scan(a, text)
         return a
+    _walk_all(a, statements)
+    return a
+
+
+def walk_parsed(a: Analysis, statements: list) -> None:
+    """Classify already parsed statements into ``a`` (the statement-forms fallback)."""
+    _walk_all(a, statements)
+
+
+def _walk_all(a: Analysis, statements: list) -> None:
     for root in statements:
         if root is None or type(root) in EMPTY:
             continue
@@ -76,7 +118,15 @@ def analyze_text(text: str, dialect: str, depth: int = 0) -> Analysis:
             a.fail("SQL nested too deeply to read")
     if a.statement_count == 0:
         a.fail("no SQL statement")
-    return a
+    _system_tables(a)
+
+
+def _system_tables(a: Analysis) -> None:
+    """A write to the server's own catalog changes privileges or the schema, whatever it is."""
+    for name in a.written:
+        if name not in a.system_tables and is_system_table(name):
+            a.system_tables[name] = None
+            a.intents.update((A.GRANT, A.ALTER))
 
 
 def analyze_nested(parent: Analysis, text: str, why: str) -> None:
@@ -85,7 +135,7 @@ def analyze_nested(parent: Analysis, text: str, why: str) -> None:
         parent.intents.add(A.EXECUTE)
         parent.fail(f"{why}: SQL nested more than {MAX_DEPTH} levels deep")
         return
-    child = analyze_text(text, parent.dialect, parent.depth + 1)
+    child = analyze_text(text, parent.dialect, parent.depth + 1, parent.max_limit)
     if child.errors:
         child.errors = [f"{why}: {e}" for e in child.errors]
     parent.merge(child)
@@ -152,7 +202,7 @@ def _keyword_scan(a: Analysis, text: str) -> None:
         if intents is not None:
             a.intents.update(intents)
             if word in ("UPDATE", "DELETE"):
-                a.unknown_write()
+                a.unknown_write(word.lower())
             elif word in _EXPORT_WORDS or word == "INFILE":
                 location = _next_string(tokens, index)
                 if location is not None:
@@ -163,7 +213,7 @@ def _keyword_scan(a: Analysis, text: str) -> None:
             continue
         following = tokens[index + 1].text if index + 1 < len(tokens) else ""
         if following == "(" or word.lower() in PROCEDURES:
-            entry = FUNCTIONS.get(word.lower()) or PROCEDURES.get(word.lower())
+            entry = lookup(word.lower()) or PROCEDURES.get(word.lower())
             if entry is not None:
                 a.dangerous(word.lower(), entry)
 

@@ -13,13 +13,16 @@ from typing import Any
 from sqlglot import exp
 
 from firewall.intent.sqlparts import analysis as A
+from firewall.intent.sqlparts import session
 from firewall.intent.sqlparts.analysis import Analysis
+from firewall.intent.sqlparts.bounds import Target, condition_bound, in_cte, limit_value
 from firewall.intent.sqlparts.catalog import (
     FUNCTIONS,
     PROCEDURES,
     Dangerous,
     is_remote,
     looks_like_file,
+    lookup,
 )
 
 Handler = Callable[[Analysis, Any], None]
@@ -219,29 +222,95 @@ def _into(a: Analysis, node: exp.Into) -> None:
 def _insert(a: Analysis, node: exp.Insert) -> None:
     a.kind("insert")
     a.intents.add(A.WRITE)
+    _written(a, node.this)
     if node.args.get("overwrite"):
         a.intents.add(A.DELETE)
-    _written(a, node.this)
+        a.write(f"insert overwrite {_label(node.this)}", None, why="it replaces every row")
+        return
+    if str(node.args.get("alternative") or "").upper() == "REPLACE":
+        a.intents.add(A.DELETE)  # INSERT OR REPLACE deletes the rows it conflicts with
+        _upsert(a, node, "insert or replace")
+        return
+    conflict = node.args.get("conflict")
+    if conflict is not None:
+        action = conflict.args.get("action")
+        updates = conflict.args.get("duplicate") or (
+            isinstance(action, exp.Expression) and "UPDATE" in action.name.upper()
+        )
+        if updates:
+            _upsert(a, node, "insert ... on conflict update")
+
+
+def _upsert(a: Analysis, node: exp.Insert, what: str) -> None:
+    """An insert that updates the rows it conflicts with: bounded by its VALUES rows."""
+    label = f"{what} {_label(node.this)}"
+    source = node.expression
+    if in_cte(node):
+        a.write(label, None, why="a write inside a WITH clause")
+    elif isinstance(source, exp.Values):
+        rows = len(source.expressions)
+        if rows <= a.max_limit:
+            a.write(label, f"its {rows} VALUES row(s), one conflicting row each", has_where=True)
+        else:
+            a.write(label, None, has_where=True, why=f"{rows} VALUES rows")
+    else:
+        a.write(label, None, why="it updates whatever rows a query yields")
+
+
+def _label(target: Any) -> str:
+    if isinstance(target, exp.Schema):
+        target = target.this
+    return _name(target) if isinstance(target, exp.Table) else "?"
 
 
 def _update(a: Analysis, node: exp.Update) -> None:
     a.kind("update")
     a.intents.add(A.WRITE)
     _written(a, node.this)
+    if isinstance(node.parent, exp.When):  # MERGE ... THEN UPDATE: counted with the MERGE
+        return
+    target = node.this
     where = node.args.get("where")
-    a.bounded_write(
-        where is not None,
-        where is not None and is_trivial(where.this),
-        node.args.get("limit") is not None,
+    has_where = where is not None
+    trivial = has_where and is_trivial(where.this)
+    limit = limit_value(node.args.get("limit")) if node.args.get("limit") is not None else None
+    label = f"update {_label(target)}"
+    if in_cte(node):
+        a.write(label, None, has_where=has_where, trivial=trivial, why="a write inside WITH")
+        return
+    if not isinstance(target, exp.Table) or target.args.get("joins"):
+        a.write(
+            label,
+            None,
+            has_where=has_where,
+            trivial=trivial,
+            limit=limit,
+            why="several tables are updated",
+        )
+        return
+    others = node.args.get("from_") is not None or node.args.get("from") is not None
+    bound = None
+    if has_where:
+        bound = condition_bound(where.this, Target(target, others), a.dialect, a.max_limit)
+    a.write(
+        label, bound, has_where=has_where, trivial=trivial, limit=limit, why=_why(has_where, others)
     )
+
+
+def _why(has_where: bool, others: bool) -> str:
+    if not has_where:
+        return "no WHERE"
+    if others:
+        return "no target column (qualified by the target) equals a constant"
+    return "no target column equals a constant or parameter through AND"
 
 
 def _delete(a: Analysis, node: exp.Delete) -> None:
     a.kind("delete")
     a.intents.add(A.DELETE)
-    if isinstance(node.parent, exp.When):  # MERGE ... THEN DELETE: bounded by ON
+    if isinstance(node.parent, exp.When):  # MERGE ... THEN DELETE: counted with the MERGE
         return
-    limited = node.args.get("limit") is not None
+    limit = limit_value(node.args.get("limit")) if node.args.get("limit") is not None else None
     targets = []
     for table in node.args.get("tables") or ():
         if (
@@ -250,7 +319,8 @@ def _delete(a: Analysis, node: exp.Delete) -> None:
             and table.name.lower() == "top"
             and table.args.get("alias") is not None
         ):
-            limited = True  # ``DELETE TOP (n) FROM t``
+            columns = table.args["alias"].columns  # ``DELETE TOP (n) FROM t``
+            limit = limit_value(columns[0]) if len(columns) == 1 else None
             a.targets.add(id(table))
             continue
         targets.append(table)
@@ -264,7 +334,36 @@ def _delete(a: Analysis, node: exp.Delete) -> None:
                 continue
         _written(a, target)
     where = node.args.get("where")
-    a.bounded_write(where is not None, where is not None and is_trivial(where.this), limited)
+    has_where = where is not None
+    trivial = has_where and is_trivial(where.this)
+    main = targets[0] if len(targets) == 1 else node.this
+    shown = _label(main)
+    label = f"delete {aliases.get(shown, shown) if len(targets) <= 1 else 'several tables'}"
+    if in_cte(node):
+        a.write(label, None, has_where=has_where, trivial=trivial, why="a write inside WITH")
+        return
+    source = node.this
+    others = bool(
+        node.args.get("using")
+        or targets
+        or (isinstance(source, exp.Table) and source.args.get("joins"))
+    )
+    if len(targets) > 1 or not isinstance(main, exp.Table):
+        a.write(
+            label,
+            None,
+            has_where=has_where,
+            trivial=trivial,
+            limit=limit,
+            why="several tables are deleted from",
+        )
+        return
+    bound = None
+    if has_where:
+        bound = condition_bound(where.this, Target(main, others), a.dialect, a.max_limit)
+    a.write(
+        label, bound, has_where=has_where, trivial=trivial, limit=limit, why=_why(has_where, others)
+    )
 
 
 def _aliases(source: Any) -> dict[str, str]:
@@ -282,12 +381,22 @@ def _merge(a: Analysis, node: exp.Merge) -> None:
     a.intents.add(A.WRITE)
     _written(a, node.this)
     whens = node.args.get("whens")
+    matched = False
     for when in whens.expressions if whens is not None else ():
         then = when.args.get("then")
+        if when.args.get("matched"):
+            matched = True
         if isinstance(then, exp.Delete) or (
             isinstance(then, exp.Var) and then.name.upper() == "DELETE"
         ):
             a.intents.add(A.DELETE)
+    if matched or whens is None:
+        a.write(
+            f"merge {_label(node.this)}",
+            None,
+            has_where=True,
+            why="MERGE changes every target row its ON condition matches",
+        )
 
 
 def _create(a: Analysis, node: exp.Create) -> None:
@@ -397,47 +506,12 @@ def _grant(a: Analysis, node: exp.Expression) -> None:
         a.targets.add(id(securable))
 
 
-_CONFIG_VARIABLES = frozenset(
-    {
-        "general_log",
-        "general_log_file",
-        "slow_query_log",
-        "slow_query_log_file",
-        "secure_file_priv",
-        "local_infile",
-        "plugin_dir",
-        "init_connect",
-        "init_file",
-        "sql_log_bin",
-        "log_bin_trust_function_creators",
-        "archive_command",
-        "shared_preload_libraries",
-        "session_preload_libraries",
-        "local_preload_libraries",
-        "dynamic_library_path",
-        "enable_external_access",
-        "allow_unsigned_extensions",
-    }
-)
-_ROLE_VARIABLES = frozenset({"role", "session_authorization", "session authorization"})
-
-
 def _set(a: Analysis, node: exp.Set) -> None:
     a.kind("set")
 
 
 def _set_item(a: Analysis, node: exp.SetItem) -> None:
-    scope = str(node.args.get("kind") or "").upper()
-    if scope in ("GLOBAL", "PERSIST", "PERSIST_ONLY"):
-        a.intents.add(A.EXECUTE)
-    target = node.this
-    if isinstance(target, exp.EQ | exp.PropertyEQ):
-        target = target.this
-    name = target.name.lower() if isinstance(target, exp.Expression) else ""
-    if name in _ROLE_VARIABLES:
-        a.intents.add(A.GRANT)
-    elif name in _CONFIG_VARIABLES:
-        a.intents.add(A.EXECUTE)
+    session.set_item(a, node)
 
 
 def _show(a: Analysis, node: exp.Expression) -> None:
@@ -458,8 +532,13 @@ def _use(a: Analysis, node: exp.Use) -> None:
 def _transaction(a: Analysis, node: exp.Expression) -> None:
     if isinstance(node, exp.Commit):
         a.kind("commit")
+    elif isinstance(node, exp.Rollback):
+        a.kind("rollback")
     else:
-        a.kind("rollback" if isinstance(node, exp.Rollback) else "begin")
+        a.kind("begin")
+        modes = node.args.get("modes")
+        if modes:
+            session.transaction_modes(a, [str(m) for m in modes])
 
 
 def _explain_analyze(a: Analysis, node: exp.Describe) -> None:
@@ -662,7 +741,7 @@ def _function(name: str, entry: Dangerous) -> Handler:
 
 def _anonymous(a: Analysis, node: exp.Anonymous) -> None:
     name = node.name.lower()
-    entry = FUNCTIONS.get(name)
+    entry = lookup(name)
     if entry is None:
         entry = PROCEDURES.get(name)
         if entry is None:
@@ -689,6 +768,18 @@ def _function_arguments(a: Analysis, entry: Dangerous, node: exp.Expression) -> 
         a.dynamic = True
         if literals:
             _nested(a, literals[0], "SQL text run by a function")
+    elif how == "setting":
+        arguments = list(node.iter_expressions())
+        if literals and arguments and _is_string(arguments[0]):
+            value = _text(arguments[1]) if len(arguments) > 1 and _is_string(arguments[1]) else ""
+            session.change(a, literals[0], value, written_out=bool(value))
+        else:
+            a.intents.add(A.GRANT)  # a setting chosen at run time may be the role
+            a.setting("?", lexer=True)
+
+
+def _is_string(node: exp.Expression) -> bool:
+    return isinstance(node, exp.National) or (isinstance(node, exp.Literal) and node.is_string)
 
 
 HANDLERS: dict[type, Handler] = {

@@ -1,0 +1,5 @@
+"""``python -m firewall.demo``."""
+
+from firewall.demo import main
+
+raise SystemExit(main())
