@@ -31,7 +31,9 @@ def test_demo_blocks_the_injection_and_keeps_the_database_intact(tmp_path):
     assert "dana.whitfield@mailbox.test" not in seen
     assert "GB33BUKB20201555555555" not in seen
     assert re.search(r"audit log: \d+ chained records, intact", text)
-    assert "read_email result [pii, untrusted] -> send_money.recipient [deny]" in text
+    assert re.search(
+        r"read_email result \[pii, untrusted\] -> send_money\.[a-z, ]*recipient \[deny\]", text
+    )
     assert result.verified.ok
 
 

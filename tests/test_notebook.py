@@ -101,10 +101,20 @@ def test_notebook_on_the_demo_shows_verdicts_picture_and_the_injected_flow():
         for output in cell.outputs
     )
     # The injected email's data is traced into the denied payment's recipient.
-    assert ["send_money", "recipient", "read_email result [pii, untrusted]"] in seen["stopped"]
+    assert injected_flow_reaches_the_payment(seen["stopped"])
     assert seen["verified"] is True
     assert seen["redactions"]["EMAIL_ADDRESS"] >= 2 and seen["redactions"]["IBAN_CODE"] == 1
     assert len(seen["latency"]) == 9 and all(ms > 0 for ms in seen["latency"])
+
+
+def injected_flow_reaches_the_payment(stopped: list[list[str]]) -> bool:
+    """A stopped-flow row from the injected mail into the payment's recipient."""
+    return any(
+        call == "send_money"
+        and "recipient" in argument.split(", ")
+        and source == "read_email result [pii, untrusted]"
+        for call, argument, source in stopped
+    )
 
 
 def test_notebook_on_a_trace_file(demo_files):
@@ -112,7 +122,7 @@ def test_notebook_on_a_trace_file(demo_files):
     _, seen = execute({"FIREWALL_TRACE": str(trace)})
     assert seen["verdicts"] == DEMO_VERDICTS
     assert seen["verified"] is None  # no audit log given
-    assert ["send_money", "recipient", "read_email result [pii, untrusted]"] in seen["stopped"]
+    assert injected_flow_reaches_the_payment(seen["stopped"])
     # Without the log, redactions are counted from the placeholders the model saw.
     assert seen["redactions"]["IBAN_CODE"] == 1
 

@@ -82,8 +82,18 @@ def test_the_injected_email_is_traced_to_the_denied_payment(demo_trace):
     assert graph.nodes[payment]["verdict"] == "deny"
     assert set(graph.nodes[mail]["labels"]) >= {"untrusted", "pii"}
     rows = [r for r in denied_flows(graph) if r["call"] == payment]
-    assert [(r["argument"], r["path"][-2:]) for r in rows] == [("recipient", [mail, payment])]
-    assert rows[0]["source"] == "read_email result [pii, untrusted]"
+    from_mail = [r for r in rows if r["path"][-2:] == [mail, payment]]
+    assert len(from_mail) == 1 and "recipient" in from_mail[0]["argument"].split(", ")
+    assert from_mail[0]["source"] == "read_email result [pii, untrusted]"
+
+
+def stopped_flow_edges(graph) -> int:
+    """flows_to edges into calls that did not run: each is drawn as one red arrow."""
+    return sum(
+        1
+        for _, dst, kind in graph.edges(data="kind")
+        if kind == "flows_to" and graph.nodes[dst].get("verdict") != "allow"
+    )
 
 
 def test_picture_is_a_real_png_and_the_stopped_flows_are_drawn_red(demo_trace, tmp_path):
@@ -91,7 +101,7 @@ def test_picture_is_a_real_png_and_the_stopped_flows_are_drawn_red(demo_trace, t
     figure = draw(trace)
     arrows = [p for p in figure.axes[0].patches if isinstance(p, FancyArrowPatch)]
     red = [a for a in arrows if a.get_edgecolor()[:3] == (0.7529411764705882, 0.0, 0.0)]
-    assert len(red) == len(denied_flows(action_graph(trace))) == 2
+    assert len(red) == stopped_flow_edges(action_graph(trace)) >= 2
     # Calls are coloured by verdict.
     colours = {
         tuple(round(c, 3) for c in fc[:3])
@@ -136,7 +146,8 @@ def test_interactive_figure_has_every_node_with_escaped_details(demo_trace):
     assert "&lt;IBAN_CODE_1&gt;" in payment  # a placeholder shown as text, not eaten as a tag
     assert "<IBAN_CODE" not in hovers and "<script" not in hovers
     stopped = [t for t in fig.data if t.name == "flow into a stopped call"]
-    assert stopped and len([x for x in stopped[0].x if x is None]) == 2
+    gaps = len([x for x in stopped[0].x if x is None]) if stopped else 0
+    assert gaps == stopped_flow_edges(graph) >= 2
 
 
 def test_tracing_back_stays_linear_on_a_graph_with_very_many_paths():

@@ -24,6 +24,9 @@ from firewall.traceview import TraceView, from_graphs
 #: Height of each lane; results sit half a column right of their call.
 LANES = {"message": 1.3, "call": 0.0, "result": -1.1, "dataset": -2.3}
 RESULT_SHIFT = 0.45
+#: A message sits a little left of the call it proposes (its data can flow into that call),
+#: a result half a column right of its call.
+SHIFT = {"message": -0.25, "result": RESULT_SHIFT}
 #: Datasets closer than this (in columns) are pushed apart, left to right.
 DATASET_GAP = 1.0
 #: Chains listed per stopped call at most (``trace_back``).
@@ -149,7 +152,7 @@ def action_graph(source: Source, session: str | None = None) -> nx.MultiDiGraph:
             if producer is not None:
                 graph.add_edge(producer, node, kind="produces")
     for _, data in graph.nodes(data=True):
-        x = float(data["column"]) + (RESULT_SHIFT if data["kind"] == "result" else 0.0)
+        x = float(data["column"]) + SHIFT.get(data["kind"], 0.0)
         data["pos"] = (x, LANES[data["kind"]])
     _place_datasets(graph, touched)
     return graph
