@@ -153,3 +153,64 @@ def test_registered_with_every_fact_it_produces() -> None:
     facts = get_classifier("path").facts
     assert set(path("a").facts) == facts
     assert set(path(None).facts) == facts
+
+
+@pytest.mark.parametrize(
+    ("value", "category"),
+    [
+        (".env.bak", "dotenv"),
+        (".env~", "dotenv"),
+        ("#.env#", "dotenv"),
+        (".env.production.old", "dotenv"),
+        ("/home/u/.ssh/id_rsa.bak", "ssh"),
+        ("/home/u/.ssh/.id_rsa.swp", "private_key"),
+        ("/home/u/.aws/credentials.orig", "cloud_credentials"),
+        ("/home/u/.bash_history~", "shell_history"),
+    ],
+)
+def test_backup_and_editor_copies_count_as_the_file(value: str, category: str) -> None:
+    assert category in path(value, operation="read").facts["sensitive"]
+
+
+@pytest.mark.parametrize(
+    ("value", "category"),
+    [
+        ("FILE:///etc/shadow", "password_database"),
+        ("file://localhost/etc/shadow", "password_database"),
+        ("file:/home/u/.ssh/id_ed25519", "ssh"),
+        ("C:\\Users\\dev\\.ssh\\id_rsa", "ssh"),
+        ("c:/Users/dev/.aws/credentials", "cloud_credentials"),
+        ("\\\\fileserver\\share\\.env", "dotenv"),
+        ("C:\\Windows\\System32\\config\\SAM", "password_database"),
+        ("D:\\backup\\ntds.dit", "password_database"),
+        (".env::$DATA", "dotenv"),
+        (".env.", "dotenv"),
+    ],
+)
+def test_url_windows_and_unc_forms_are_read_as_paths(value: str, category: str) -> None:
+    assert category in path(value, operation="read").facts["sensitive"]
+
+
+def test_ordinary_names_are_not_taken_for_copies() -> None:
+    for value in ("notes.bak", "README.md", "build.old/app.py", ".env.example"):
+        assert path(value, operation="read").facts["sensitive"] == [], value
+
+
+def test_glob_matching_takes_time_linear_in_its_inputs() -> None:
+    import time
+
+    from firewall.intent.path import glob_candidates, glob_match
+
+    assert glob_match(".e?v", ".env") and glob_match("id_*", "id_rsa")
+    assert glob_match("[.]en[a-z]", ".env") and not glob_match("[!.]env", ".env")
+    start = time.perf_counter()
+    assert not glob_match("*a" * 2000 + "b", "a" * 40)
+    assert time.perf_counter() - start < 0.5
+    assert "/home/u/.ssh/id_rsa" in glob_candidates("/home/u/.ss?/id_*")
+    assert glob_candidates("src/*.py") == []
+
+
+def test_writes_to_windows_system_directories_are_system_files() -> None:
+    facts = path("C:\\Windows\\System32\\drivers\\etc\\hosts", operation="write").facts
+    assert facts["sensitive"] == ["system_files"]
+    assert facts["outside_base"] is True

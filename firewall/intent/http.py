@@ -9,9 +9,10 @@ A tool declaration names the argument holding the URL and how the method is know
 Options: ``method`` (fixed for the tool) or ``method_argument`` (another argument of the
 call; a tool that leaves it out sends GET). Without either the method is GET.
 
-The URL is read the way browsers and modern HTTP clients read it (WHATWG rules where they
-differ from ``urllib``): a backslash in a web URL is a slash, so
-``http://evil.test\\@good.test/`` goes to ``evil.test``; IPv4 hosts in decimal, octal, hex
+The URL is read the way the client that fetches it would read it. Where parsers disagree
+on the host (a backslash or several ``@`` in the authority, an ``@`` after ``?`` or ``#``,
+percent-encoded host bytes, Unicode dots such as ``。``) the client may fetch another host
+than the one checked, so the URL is ``unknown``. IPv4 hosts in decimal, octal, hex
 or shortened form (``http://2130706433/``, ``http://0x7f.1/``) are the addresses they
 denote; an IPv6 address with an IPv4 inside (mapped, NAT64, 6to4, Teredo) is checked as
 that IPv4 address; international names are compared in their ASCII (punycode) form, so a
@@ -23,6 +24,10 @@ Facts (``facts.http.<name>``):
 
 - ``host``: the lower-case host (punycode; an IP in its canonical form, IPv6 without
   brackets); empty for ``file:`` URLs.
+- ``domain``: the registered domain of the host (``api.github.com`` -> ``github.com``,
+  ``user.github.io`` -> ``user.github.io``; public-suffix list shipped with tldextract, no
+  network), or the host itself for addresses and single labels. Allowlists compare this,
+  never a suffix of ``host``: ``github.com.attacker.test`` is not ``github.com``.
 - ``ip``: the IP address the host denotes when it is an address (canonical), else empty.
 - ``scheme``: ``http``, ``https``, ... (empty when the URL had none and ``http`` was assumed).
 - ``port``: the explicit port, or the scheme's default (0 when there is none).
@@ -45,8 +50,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+import tldextract
 
 from firewall.intent import Classifier, register
 from firewall.model import Classification, Intent
@@ -90,6 +98,7 @@ _V4_PART = re.compile(r"^(?:0[xX][0-9a-fA-F]*|[0-9]+)$")
 FACTS = frozenset(
     {
         "host",
+        "domain",
         "ip",
         "scheme",
         "port",
@@ -204,6 +213,7 @@ def host_facts(host: str) -> dict[str, Any]:
     if ip is not None:
         return {
             "host": str(ip),
+            "domain": str(ip),
             "ip": str(ip),
             "private": is_private_address(ip),
             "metadata_endpoint": is_metadata_address(ip),
@@ -224,7 +234,26 @@ def host_facts(host: str) -> dict[str, Any]:
     if wildcard is not None:
         private = private or is_private_address(wildcard)
         metadata = metadata or is_metadata_address(wildcard)
-    return {"host": name, "ip": "", "private": private, "metadata_endpoint": metadata}
+    return {
+        "host": name,
+        "domain": registered_domain(name),
+        "ip": "",
+        "private": private,
+        "metadata_endpoint": metadata,
+    }
+
+
+_OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@lru_cache(maxsize=4096)
+def registered_domain(host: str) -> str:
+    """The registered domain of a lower-case host name (``a.b.example.co.uk`` ->
+    ``example.co.uk``); the host itself when it has no public suffix (``localhost``)."""
+    parts = _OFFLINE_TLD(host, include_psl_private_domains=True)
+    if parts.domain and parts.suffix:
+        return f"{parts.domain}.{parts.suffix}"
+    return host
 
 
 def parse_url(url: str, *, assume_scheme: str = "http") -> dict[str, Any]:
@@ -246,12 +275,15 @@ def parse_url(url: str, *, assume_scheme: str = "http") -> dict[str, Any]:
         effective = assume_scheme
     else:
         effective = scheme
+    if effective != "file":
+        _parsers_agree(text)
     if effective in _WEB_SCHEMES or effective in _OTHER_NETWORK_SCHEMES:
         text = text.replace("\\", "/")  # WHATWG: a backslash is a slash in web URLs
     parts = urlsplit(text)
     if effective == "file":
         return {
             "host": (parts.hostname or "").lower(),
+            "domain": "",
             "ip": "",
             "scheme": "file",
             "port": 0,
@@ -275,6 +307,41 @@ def parse_url(url: str, *, assume_scheme: str = "http") -> dict[str, Any]:
         "path": parts.path or "/",
         "userinfo": userinfo,
     }
+
+
+#: Characters some parsers read as a dot in a host name (IDNA maps them to ".").
+_UNICODE_DOTS = ("\u3002", "\uff0e", "\uff61", "\u2024", "\ufe52")
+
+
+def _parsers_agree(text: str) -> None:
+    """Raise ``ValueError`` when URL parsers would disagree on the host.
+
+    Browsers and WHATWG parsers read a backslash as a slash and decode the host; curl,
+    urllib and RFC 3986 parsers do neither. A URL whose host depends on which parser
+    reads it (``https://a.test\\@b.test/``, ``https://github%2ecom@x``, ``github。com``)
+    is one the firewall cannot judge: the client may fetch the other host.
+    """
+    _, sep, rest = text.partition("//")
+    if not sep:
+        return
+    end = len(rest)
+    for stop in "/?#":
+        at = rest.find(stop)
+        if 0 <= at < end:
+            end = at
+    authority = rest[:end]
+    if "\\" in authority:
+        raise ValueError("URL parsers disagree on the host (a backslash in the authority)")
+    if authority.count("@") > 1:
+        raise ValueError("URL parsers disagree on the host (several '@' in the authority)")
+    host_part = authority.rsplit("@", 1)[-1]
+    if "%" in host_part:
+        raise ValueError("URL parsers disagree on the host (percent-encoded host bytes)")
+    if any(dot in host_part for dot in _UNICODE_DOTS):
+        raise ValueError("URL parsers disagree on the host (a Unicode dot)")
+    tail = rest[end:]
+    if "@" in tail.split("/", 1)[0] and tail[:1] in ("?", "#"):
+        raise ValueError("URL parsers disagree on the host (an '@' after '?' or '#')")
 
 
 def _host_of(hostport: str) -> str:
@@ -336,6 +403,7 @@ def _unknown(why: str, method: str = "") -> Classification:
     return Classification.unknown(
         why,
         host="",
+        domain="",
         ip="",
         scheme="",
         port=0,

@@ -93,13 +93,16 @@ SENSITIVE_CATEGORIES: dict[str, str] = {
     "git_config": ".git/config (remote URLs may hold tokens) and .gitconfig",
     "git_hooks": ".git/hooks (writes and deletes only: they run on the next git command)",
     "shell_history": "shell and REPL history files",
+    "browser_profile": "browser profiles: saved passwords, cookies, sessions",
     "persistence": "cron, systemd units, autostart and launch agents (writes and deletes only)",
     "process_memory": "/proc/*/environ, /proc/*/mem and /dev/mem",
+    "environment": "the process environment (env, printenv, export -p, set): tokens and keys",
     "system_files": (
         "/etc, /boot, /usr, /bin, /sbin, /lib*, /sys, /proc, /dev (writes and deletes only)"
     ),
 }
 
+_BROWSER_DIRS = {".mozilla", "google-chrome", "chromium", "bravesoftware", "firefox", "chrome"}
 _CLOUD_DIRS = {".aws", ".azure", ".oci"}
 _CLOUD_CONFIG_DIRS = {"gcloud", "doctl"}
 _CREDENTIAL_NAMES = {
@@ -158,15 +161,229 @@ def split(path: str) -> list[str]:
     return [p for p in path.split("/") if p]
 
 
+#: Suffixes editors and people add to copies: ``.env.bak`` holds what ``.env`` holds.
+_COPY_SUFFIXES = (
+    "~",
+    ".bak",
+    ".backup",
+    ".bk",
+    ".old",
+    ".orig",
+    ".save",
+    ".sav",
+    ".swp",
+    ".swo",
+    ".swn",
+    ".tmp",
+    ".copy",
+    ".prev",
+    ".rej",
+    ".dpkg-old",
+    ".dpkg-dist",
+    ".rpmsave",
+    ".rpmnew",
+    ".1",
+)
+
+
+def original_names(name: str) -> list[str]:
+    """``name`` and the names it may be a copy of: ``.env~``, ``#.env#``, ``.id_rsa.swp``,
+    ``.env.bak.1``, and the Windows spellings ``.env.``, ``.env::$DATA``, ``.env:x``."""
+    dot = name.rfind(".")
+    if not (
+        name[-1:] in ("~", "#", ".", " ")
+        or ":" in name
+        or (dot > 0 and name[dot:] in _COPY_SUFFIX_SET)
+    ):
+        return [name]  # the common case: no copy suffix at all
+    names = [name]
+    base = name
+    if ":" in base:  # NTFS alternate data stream
+        base = base.split(":", 1)[0] or base
+    base = base.rstrip(". ") or base  # Windows drops trailing dots and spaces
+    for _ in range(4):
+        stripped = base
+        if len(stripped) > 2 and stripped.startswith("#") and stripped.endswith("#"):
+            stripped = stripped[1:-1]
+        for suffix in _COPY_SUFFIXES:
+            if stripped.endswith(suffix) and len(stripped) > len(suffix):
+                stripped = stripped[: -len(suffix)]
+                if (
+                    suffix in (".swp", ".swo", ".swn")
+                    and stripped.startswith(".")
+                    and len(stripped) > 1
+                ):
+                    names.append(stripped[1:])  # vim: .id_rsa.swp is a copy of id_rsa
+                break
+        if stripped == base:
+            break
+        base = stripped
+        names.append(base)
+    if base not in names:
+        names.append(base)
+    return names
+
+
+_COPY_SUFFIX_SET = frozenset(_COPY_SUFFIXES)
+_WINDOWS_SYSTEM = frozenset({"windows", "program files", "program files (x86)", "programdata"})
+
+#: Names a glob may match that make a path sensitive (``cat ~/.ssh/id_*``, ``cat .e?v``).
+SENSITIVE_NAMES: tuple[str, ...] = (
+    ".env",
+    ".env.local",
+    ".env.production",
+    ".ssh",
+    "authorized_keys",
+    "known_hosts",
+    "config",
+    "credentials",
+    "config.json",
+    "hosts.yml",
+    ".aws",
+    ".azure",
+    ".oci",
+    ".kube",
+    ".docker",
+    ".gnupg",
+    ".config",
+    "gcloud",
+    "application_default_credentials.json",
+    "kubeconfig",
+    ".gitconfig",
+    "shadow",
+    "gshadow",
+    "sudoers",
+    "sudoers.d",
+    "passwd",
+    "group",
+    "environ",
+    "mem",
+    "server.pem",
+    "server.key",
+    "cert.p12",
+    "cert.pfx",
+    "store.jks",
+    "key.ppk",
+    *sorted(_SSH_KEY_NAMES),
+    *sorted(_CREDENTIAL_NAMES),
+    *sorted(_HISTORY),
+    *sorted(n for n in _SHELL_STARTUP if n.startswith(".")),
+)
+
+_MAX_GLOB = 256
+
+
+def glob_match(pattern: str, name: str) -> bool:
+    """Whether bash's ``pattern`` (``*``, ``?``, ``[...]``) matches ``name``, in time
+    proportional to len(pattern) x len(name): no backtracking on attacker text."""
+    tokens: list[tuple[str, object]] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            if not tokens or tokens[-1][0] != "*":
+                tokens.append(("*", None))
+        elif c == "?":
+            tokens.append(("?", None))
+        elif c == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                tokens.append(("c", c))
+            else:
+                body = pattern[i + 1 : end]
+                negate = body[:1] in ("!", "^")
+                body = body[1:] if negate else body
+                chars: set[str] = set()
+                j = 0
+                while j < len(body):
+                    if j + 2 < len(body) and body[j + 1] == "-":
+                        lo, hi = ord(body[j]), ord(body[j + 2])
+                        if hi - lo > 256:
+                            return True  # a huge range: assume it matches
+                        chars.update(chr(k) for k in range(lo, hi + 1))
+                        j += 3
+                    else:
+                        chars.add(body[j])
+                        j += 1
+                tokens.append(("!" if negate else "[", frozenset(chars)))
+                i = end
+        else:
+            tokens.append(("c", c))
+        i += 1
+    # reachable[j]: the first j characters of name are matched by the tokens so far
+    reachable = [True] + [False] * len(name)
+    for kind, arg in tokens:
+        nxt = [False] * (len(name) + 1)
+        if kind == "*":
+            seen = False
+            for j in range(len(name) + 1):
+                seen = seen or reachable[j]
+                nxt[j] = seen
+        else:
+            for j in range(len(name)):
+                if not reachable[j]:
+                    continue
+                ch = name[j]
+                ok = (
+                    kind == "?"
+                    or (kind == "c" and ch == arg)
+                    or (kind == "[" and ch in arg)  # type: ignore[operator]
+                    or (kind == "!" and ch not in arg)  # type: ignore[operator]
+                )
+                nxt[j + 1] = ok
+        reachable = nxt
+        if not any(reachable):
+            return False
+    return reachable[-1]
+
+
+def glob_candidates(path: str, limit: int = 64) -> list[str]:
+    """Paths a glob could name that sensitive-path rules know: each glob component
+    replaced by the sensitive names it matches (case-insensitively)."""
+    results = [""]
+    for part in path.split("/"):
+        if any(c in part for c in "*?["):
+            if len(part) > _MAX_GLOB:
+                options = list(SENSITIVE_NAMES)
+            else:
+                lowered = part.lower()
+                options = [n for n in SENSITIVE_NAMES if glob_match(lowered, n)]
+            if not options:
+                return []
+        else:
+            options = [part]
+        results = [f"{r}/{o}" if r or o == "" else o for r in results for o in options][:limit]
+    return [r if not path.startswith("/") else "/" + r.lstrip("/") for r in results]
+
+
 def sensitive_categories(path: str, operation: str = "read") -> list[str]:
     """Categories of sensitive places ``path`` (normalised) falls in, for ``operation``.
 
     Matching is on components and case-insensitive, so ``/home/u/.ssh/id_rsa``,
-    ``~/.ssh/id_rsa`` and ``/root/.SSH/id_rsa`` all match, wherever the home is.
+    ``~/.ssh/id_rsa`` and ``/root/.SSH/id_rsa`` all match, wherever the home is. Copies
+    (``.env.bak``, ``id_rsa~``, ``.id_rsa.swp``) count as the file they copy.
     """
     parts = [p.lower() for p in split(path)]
     if not parts:
         return []
+    if len(parts[0]) == 2 and parts[0][1] == ":" and parts[0][0].isalpha():
+        parts = parts[1:] or parts  # a Windows drive letter
+        hive = len(parts) >= 4 and parts[:3] == ["windows", "system32", "config"]
+        if hive and parts[3] in {"sam", "system", "security"}:
+            return ["password_database"]
+        if operation != "read" and parts[0] in _WINDOWS_SYSTEM:
+            return ["system_files"]
+    if parts[-1] == "ntds.dit":
+        return ["password_database"]
+    found: list[str] = []
+    for name in original_names(parts[-1]):
+        for category in _categories([*parts[:-1], name], path, operation):
+            if category not in found:
+                found.append(category)
+    return found
+
+
+def _categories(parts: list[str], path: str, operation: str) -> list[str]:
     changes = operation != "read"
     name = parts[-1]
     parents = parts[:-1]
@@ -217,6 +434,8 @@ def sensitive_categories(path: str, operation: str = "read") -> list[str]:
         add("git_hooks")
     if name in _HISTORY:
         add("shell_history")
+    if any(p in _BROWSER_DIRS for p in parents):
+        add("browser_profile")
     if changes and _is_persistence(parts):
         add("persistence")
     if parts[0] == "proc" and name in {"environ", "mem", "kcore"}:
@@ -266,10 +485,13 @@ def normalise(path: str, base: str | None = None, home: str | None = None) -> tu
     start of a relative path when there is no base), whatever the path ends up naming.
     """
     text = path.replace("\\", "/")
-    if text.startswith("file://"):
-        text = text[len("file://") :]
-        if not text.startswith("/"):
+    if text[:5].lower() == "file:":
+        text = text[5:]
+        if text.startswith("//"):  # file://host/path: the host is not part of the path
+            text = text[2:]
             text = "/" + text.split("/", 1)[-1] if "/" in text else "/"
+    if len(text) >= 3 and text[1] == ":" and text[2] == "/" and text[0].isalpha():
+        return posixpath.normpath(text), False  # a Windows drive: absolute, never under base
     if text == "~" or text.startswith("~/"):
         if home:
             text = home.rstrip("/") + text[1:]

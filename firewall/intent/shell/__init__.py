@@ -14,6 +14,12 @@ cmd``, ``watch``, ``alias`` and shells fed by a here-doc or ``echo ... |``. SQL 
 the SQL classifier. Words are read as bash reads them: quotes removed and escapes decoded
 (``r''m``, ``\\rm`` and ``$'\\x72m'`` are all ``rm``).
 
+Only what the program catalog (``catalog.yaml``, see ``catalog``) models is understood:
+a program, subcommand, option, configuration key, variable assignment or bash feature that
+runs text as code and that the catalog does not model makes the line ``unknown``, with
+the part named in ``not_understood``. Relative paths are resolved after an earlier ``cd``
+on the line, and a glob counts for every sensitive name it can match.
+
 What cannot be known is ``unknown``, never harmless: a variable or substitution in
 command position, a command name bash would expand (``{rm,-rf,/}``), a line that does
 not parse (tree-sitter ERROR or MISSING nodes), shell code built at run time
@@ -23,6 +29,12 @@ file, or nesting deeper than 12 levels. What was found next to it is still repor
 Facts (``facts.shell.<name>``):
 
 - ``commands``: every program name run, after unwrapping (``sudo rm`` -> ``sudo``, ``rm``).
+- ``not_understood``: each part outside the catalog (``gdb: not in the program catalog``,
+  ``git -c core.pager``, ``sets LD_PRELOAD``, ``tar: an argument built at run time``).
+- ``reads_environment``: the line prints the environment (``env``, ``printenv``, ``export
+  -p``, ``set``, ``declare -p``); ``sensitive`` then lists ``environment``.
+- ``egress_domains``: the registered domains of ``egress_hosts`` (``api.github.com`` ->
+  ``github.com``), what allowlists compare.
 - ``destructive``: findings, each named the way a person would say it: ``rm -rf``,
   ``rm -r``, ``rm -f`` (forced delete of an absolute or home path), ``rm of a top-level
   directory``, ``rm --no-preserve-root``, ``find -delete``, ``shred``, ``dd to a device``,
@@ -55,11 +67,11 @@ Facts (``facts.shell.<name>``):
 
 Intents: ``file.read``, ``file.write``, ``file.delete``, ``network.egress``,
 ``data.read``/``data.write`` (HTTP clients, by method), ``data.export`` (uploads),
-``code.execute`` (any program the classifier does not model, interpreters, scripts,
-package installs), ``privilege.grant`` (world-writable or set-id modes, ``chown``, account
-and capability changes, ``docker --privileged``), ``privilege.revoke`` (``userdel``), the
-SQL classifier's ``data.*``/``schema.*`` intents, and ``unknown``. Running as root is the
-``sudo`` fact, not an intent.
+``code.execute`` (a catalogued program runs code whose effects are modelled: project
+scripts, interpreters, package installs), ``privilege.grant`` (world-writable modes,
+``chown``, account and capability changes, ``docker --privileged``),
+``privilege.revoke`` (``userdel``), the SQL classifier's ``data.*``/``schema.*``
+intents, and ``unknown``. Running as root is the ``sudo`` fact, not an intent.
 """
 
 from __future__ import annotations

@@ -9,12 +9,15 @@ their statements to the SQL classifier. File, network and system commands live i
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable
 from typing import Any
 
 from firewall import intent as classifiers
+from firewall.intent.shell import catalog
 from firewall.intent.shell.options import getopt
+from firewall.intent.shell.report import Report
 from firewall.intent.shell.scan import (
     DOWNLOAD,
     DOWNLOAD_STREAM,
@@ -71,6 +74,13 @@ def run(scan: Scanner, inv: Invocation) -> Stream:
         return OPAQUE_STREAM
     if name in scan.functions and "/" not in head.text:
         return OPAQUE_STREAM  # a function defined on this line: its body was walked
+    if "/" in head.text and not head.text.startswith(_SYSTEM_BIN):
+        return _run_path(scan, inv, head.text)
+    if name in catalog.catalog().programs:
+        catalog.check(scan, inv, name)
+    else:
+        match = _VERSIONED.match(name)
+        catalog.check(scan, inv, match.group(1) if match else name)
     handler = HANDLERS.get(name)
     if handler is None:
         match = _VERSIONED.match(name)
@@ -81,6 +91,31 @@ def run(scan: Scanner, inv: Invocation) -> Stream:
     if handler is None:
         return run_program(scan, inv)
     return handler(scan, inv)
+
+
+_SYSTEM_BIN = ("/bin/", "/usr/bin/", "/usr/local/bin/", "/sbin/", "/usr/sbin/")
+
+
+def _run_path(scan: Scanner, inv: Invocation, path: str) -> Stream:
+    """A program named by a path: a project script is code the project owns; anything
+    outside the project, or written by this very line, is not understood."""
+    report = scan.report
+    resolved = report.resolve(path)
+    parts = resolved.split("/")
+    if (
+        path.startswith(("/", "~", "$"))
+        or ".." in parts
+        or report.cwd.startswith(("/", "~"))
+        or _written(report, path)
+    ):
+        report.not_understood(f"{path}: a program outside the project or written by this line")
+    return run_program(scan, inv)
+
+
+def _written(report: Report, path: str) -> bool:
+    """Whether this line wrote ``path`` before running it (``echo ... > x.sh; ./x.sh``)."""
+    target = posixpath.normpath(report.resolve(path))
+    return any(posixpath.normpath(w) == target for w in report.writes)
 
 
 def run_program(scan: Scanner, inv: Invocation) -> Stream:
@@ -112,8 +147,6 @@ _NO_EFFECT = [
     "[",
     "[[",
     "pwd",
-    "cd",
-    "pushd",
     "popd",
     "dirs",
     "export",
@@ -168,6 +201,20 @@ _NO_EFFECT = [
 @handles(*_NO_EFFECT)
 def no_effect(scan: Scanner, inv: Invocation) -> Stream:
     return OPAQUE_STREAM if inv.argv[0].text not in ("true", "false", ":") else NO_INPUT
+
+
+@handles("cd", "pushd")
+def cd(scan: Scanner, inv: Invocation) -> Stream:
+    """Relative paths of later commands resolve against the new directory."""
+    report = scan.report
+    targets = [w for w in inv.args if not (w.static and w.text.startswith("-") and w.text != "-")]
+    if not targets:
+        report.cwd = "~"
+    elif not targets[0].static or targets[0].text == "-":
+        report.not_understood("cd to a directory the line does not name")
+    else:
+        report.cwd = report.resolve(targets[0].text).rstrip("/") or "/"
+    return NO_INPUT
 
 
 @handles("echo", "printf")
@@ -471,6 +518,14 @@ def run_script_file(scan: Scanner, word: Word) -> None:
         scan.report.downloads_and_executes = True
     elif word.static:
         scan.report.read(word.text)
+    text = word.text
+    if (
+        not word.static
+        or text.startswith(("/dev/", "/proc/", "/tmp/", "/var/tmp/", "~", "$"))
+        or text in ("-", "")
+        or _written(scan.report, text)
+    ):
+        scan.report.not_understood(f"runs a script the line cannot show: {text[:60]}")
 
 
 def _remote_shell(scan: Scanner, inv: Invocation) -> None:

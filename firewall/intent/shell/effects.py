@@ -151,6 +151,11 @@ def pattern_reader(scan: Scanner, inv: Invocation) -> Stream:
     parsed = getopt(inv.args, short, longs)
     operands = parsed.operands
     if not parsed.has("-e", "-f", "--regexp", "--file") and operands:
+        program = operands[0].text
+        if inv.argv[0].text.rsplit("/", 1)[-1] in ("jq", "yq") and any(
+            word in program for word in ("env", "$ENV", "input_filename", "$__prog")
+        ):
+            scan.report.reads_environment()  # jq's env / $ENV hold the environment
         operands = operands[1:]
     return _read_operands(scan, inv, operands)
 
@@ -174,12 +179,19 @@ def awk(scan: Scanner, inv: Invocation) -> Stream:
     program = operands[0].text if operands and not parsed.has("-f", "--file") else ""
     if "system" in program or "|" in program or not (operands[0].static if operands else True):
         scan.report.intent(Intent.CODE_EXECUTE)
+    if any(word in program for word in _AWK_UNMODELLED) or (operands and not operands[0].static):
+        scan.report.not_understood("an awk program that runs commands, reads or writes files")
     if re.search(r"print[^;}]*>", program):
         scan.report.intent(Intent.FILE_WRITE)
     return _read_operands(scan, inv, operands[1:] if program else operands)
 
 
-_SED_EXEC = re.compile(r"(^|[;\n}])\s*e(\s|$)|s(.).*\3.*\3[gpIiMm0-9]*e")
+#: awk words that reach outside the text: commands, files, the environment.
+_AWK_UNMODELLED = ("system", "|", "getline", ">", "ENVIRON", "PROCINFO", "@load", "close(")
+
+_SED_EXEC = re.compile(r"(^|[;\n{}])\s*[0-9$,!~+]*\s*e(\s|$)|s(.).*\3.*\3[gpIiMm0-9]*e")
+#: sed commands that read or write other files (r, R, w, W, and the s///w flag).
+_SED_FILES = re.compile(r"(^|[;\n{}])\s*[0-9$,/]*\s*[rRwW]\s|s(.).*\2.*\2[gpIiMme0-9]*w")
 
 
 @handles("sed", "gsed")
@@ -194,6 +206,9 @@ def sed(scan: Scanner, inv: Invocation) -> Stream:
         operands = operands[1:]
     if any(_SED_EXEC.search(s) for s in scripts):
         scan.report.intent(Intent.CODE_EXECUTE)
+        scan.report.not_understood("a sed script that runs commands")
+    if any(_SED_FILES.search(s) for s in scripts):
+        scan.report.not_understood("a sed script that reads or writes other files")
     if parsed.has("-i", "--in-place"):
         for w in operands:
             scan.report.write(w.text)
@@ -444,7 +459,13 @@ def chmod(scan: Scanner, inv: Invocation) -> Stream:
         re.search(r"(^|,)[ao]*\+[rwxXst]*w|(^|,)\+[rwxXst]*w|=.*w.*$", mode)
         and re.search(r"(^|,)(a|o|)[+=]", mode)
     )
-    setid = bool(_SETID.match(mode)) or "+s" in mode or bool(re.search(r"[ug]\+[rwx]*s", mode))
+    setid = (
+        bool(_SETID.match(mode))
+        or "s" in mode
+        or (mode.isdigit() and len(mode) >= 4 and mode[-4] in "2367" + "4" + "5")
+    )
+    if setid:
+        report.not_understood(f"chmod {mode}: a set-user-id or set-group-id mode")
     for w in targets:
         report.write(w.text)
     if world or setid:

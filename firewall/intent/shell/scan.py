@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from firewall.intent.shell.catalog import environment_understood, secret_variable
 from firewall.intent.shell.parse import (
     decode_ansi_c,
     has_brace_list,
@@ -168,6 +169,16 @@ class Scanner:
             return self.pipeline(_stages(node), stdin, depth)
         if kind == "redirected_statement":
             return self.redirected(node, stdin, depth)
+        if kind == "variable_assignment":
+            self.assignment(node)
+        elif kind == "declaration_command":
+            self.declaration(node)
+        elif kind == "test_command":
+            self.test(node)
+        elif kind == "c_style_for_statement" or (
+            kind == "compound_statement" and _text(node).startswith("((")
+        ):
+            self.arithmetic(node)
         if kind in _BLOCKS:
             return self.block(node.named_children, stdin, depth)
         if kind == "negated_command":
@@ -329,8 +340,6 @@ class Scanner:
                         self.statement(extra, NO_INPUT, depth)
                 else:
                     redirects.append(self.redirect(child, depth))
-            elif kind == "variable_assignment":
-                self.statement(child, NO_INPUT, depth)
             else:
                 self.statement(child, NO_INPUT, depth)
         if not named:
@@ -357,6 +366,64 @@ class Scanner:
             self.report.finding("fork bomb")
             self.report.intent(Intent.CODE_EXECUTE)
         return NO_INPUT
+
+    # -- bash features that run text as code ----------------------------------------------
+
+    def assignment(self, node: Node) -> None:
+        """``NAME=value``: only variables the catalog knows do not change what runs."""
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return
+        if name_node.type == "subscript":  # a[i]=x evaluates the subscript as arithmetic
+            index = name_node.child_by_field_name("index")
+            if index is None or index.type != "number":
+                self.report.not_understood("an array subscript evaluated as arithmetic")
+            name_node = name_node.child_by_field_name("name") or name_node
+        name = _text(name_node)
+        if not environment_understood(name):
+            self.report.not_understood(f"sets {name}")
+
+    def declaration(self, node: Node) -> None:
+        """``export``/``declare``/``local``/``readonly``/``typeset``."""
+        keyword = _text(node.children[0]) if node.children else ""
+        args = [c for c in node.named_children]
+        if not args and keyword in ("export", "declare", "typeset", "readonly", "local"):
+            self.report.reads_environment()  # bare: prints every variable
+        for child in args:
+            if child.type == "word":
+                flag = _text(child)
+                if flag in ("-p", "-x") and keyword != "local" and len(args) == 1:
+                    self.report.reads_environment()
+                elif not (flag.startswith("-") and set(flag[1:]) <= set("aArgx")):
+                    self.report.not_understood(f"{keyword} {flag}")
+            elif child.type not in ("variable_assignment", "variable_name"):
+                self.report.not_understood(f"{keyword}: {child.type}")
+
+    def test(self, node: Node) -> None:
+        """``[[ ]]``: arithmetic comparisons evaluate variables' values as expressions."""
+        text = _text(node)
+        if not text.startswith("[["):
+            return
+        for op in _ARITH_TESTS:
+            if op in text:
+                for child in _descendants(node):
+                    if child.type == "test_operator" and _text(child) in _ARITH_TESTS:
+                        parent = child.parent
+                        if parent is None or any(
+                            c.type != "number" for c in parent.named_children if c != child
+                        ):
+                            self.report.not_understood(
+                                f"[[ {_text(child)} ]] evaluates its operands as arithmetic"
+                            )
+                            return
+                break
+
+    def arithmetic(self, node: Node) -> None:
+        """``((...))``, ``$((...))``, ``for ((...))``: names are evaluated recursively, and a
+        subscript in a variable's value (``a[$(cmd)]``) runs the command."""
+        body = _text(node)
+        if any(c.isalpha() or c in "_$[`" for c in body.replace("for", "", 1)):
+            self.report.not_understood("arithmetic that evaluates variables")
 
     # -- words --------------------------------------------------------------------------
 
@@ -390,8 +457,36 @@ class Scanner:
             out = self.block(node.named_children, NO_INPUT, depth)
             return Word(_text(node), static=False, download=out.kind == DOWNLOAD)
         # expansions ($x, ${x:-...}, $((...))) and anything else: dynamic
+        if kind == "arithmetic_expansion":
+            self.arithmetic(node)
+        elif kind == "expansion":
+            self.expansion(_text(node))
+            self.variable(_text(node))
+        elif kind == "simple_expansion":
+            self.variable(_text(node))
         download = self.substitutions(node, depth)
         return Word(_text(node), static=False, download=download)
+
+    def expansion(self, text: str) -> None:
+        """``${x@P}`` runs substitutions in the value; ``${!x}`` and ``${a[i]}`` evaluate
+        a name or subscript taken from a value."""
+        if text.startswith("${!"):
+            self.report.not_understood("an indirect expansion ${!...}")
+        elif "@" in text and any(f"@{op}" in text for op in "PEAKak"):
+            self.report.not_understood("a ${...@operator} expansion")
+        elif "[" in text:
+            index = text[text.find("[") + 1 : text.find("]")] if "]" in text else "?"
+            if not (index.isdigit() or index in ("@", "*")):
+                self.report.not_understood("an array subscript evaluated as arithmetic")
+
+    def variable(self, text: str) -> None:
+        """``$GITHUB_TOKEN`` puts a secret of the environment on the command line."""
+        name = text.lstrip("${!#")
+        end = 0
+        while end < len(name) and (name[end].isalnum() or name[end] == "_"):
+            end += 1
+        if secret_variable(name[:end]):
+            self.report.reads_environment()
 
     def string(self, node: Node, depth: int) -> Word:
         text: list[str] = []
@@ -422,6 +517,19 @@ class Scanner:
             elif child.named_child_count:
                 download = self.substitutions(child, depth) or download
         return download
+
+
+_ARITH_TESTS = ("-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-v", "-R")
+
+
+def _descendants(node: Node) -> list[Node]:
+    out: list[Node] = []
+    stack = list(node.named_children)
+    while stack:
+        child = stack.pop()
+        out.append(child)
+        stack.extend(child.named_children)
+    return out
 
 
 def combine(outputs: list[Stream]) -> Stream:
