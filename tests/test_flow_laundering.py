@@ -374,7 +374,9 @@ def test_a_20kb_attacker_page_is_indexed_and_checked_quickly(fw: Firewall, page:
 
 
 def test_a_withheld_output_is_not_indexed() -> None:
-    policy = POLICY.replace("redaction: {enabled: false}", "redaction: {ner: false, max_chars: 50}")
+    policy = POLICY.replace(
+        "redaction: {enabled: false}", "redaction: {ner: false, max_chars: 50, oversize: withhold}"
+    )
     fw = Firewall(policy_from_yaml(policy))
     s = session(fw, "withheld", "Summarise my inbox")
     redacted = fw.after(MAIL, INJECTED, session=s)

@@ -287,11 +287,16 @@ def test_log_numbers_stay(plain: Redactor) -> None:
 )
 def test_cost_grows_linearly_on_hostile_text(plain: Redactor, unit: str) -> None:
     def seconds(size: int) -> float:
+        """Best of two runs: a ratio of times, robust to a busy machine."""
         text = unit * (size // len(unit))
-        start = time.perf_counter()
-        plain.redact(text, session="cost")
-        return time.perf_counter() - start
+        best = float("inf")
+        for _ in range(2):
+            start = time.perf_counter()
+            plain.redact(text, session="cost")
+            best = min(best, time.perf_counter() - start)
+        return best
 
     seconds(2_000)
-    small, large = seconds(20_000), seconds(80_000)
-    assert large < max(small, 0.05) * 12  # 4x the text; quadratic would be 16x
+    small, large = seconds(10_000), seconds(80_000)
+    # 8x the text: linear is 8x, quadratic 64x; the bound leaves 4x for noise.
+    assert large < max(small, 0.02) * 32
