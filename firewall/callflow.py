@@ -22,6 +22,7 @@ from firewall.provenance import (
     join_keys,
     leaves,
     lookup_keys,
+    placeholder_keys,
 )
 from firewall.recipients import Recipient
 from firewall.recipients import recipients as split_recipients
@@ -43,10 +44,19 @@ class PreparedCall:
 
 
 def prepare_call(
-    arguments: Mapping[str, Any], recipient_arguments: tuple[str, ...] = ()
+    arguments: Mapping[str, Any],
+    recipient_arguments: tuple[str, ...] = (),
+    written: Mapping[str, Any] | None = None,
 ) -> PreparedCall:
-    """Every key the lookup of one call needs: cut before the session's lock is taken."""
+    """Every key the lookup of one call needs: cut before the session's lock is taken.
+
+    ``written`` is the arguments as the model wrote them when the firewall restored
+    placeholders in them: a restored leaf also carries what its placeholders carry (a
+    name put back into a sentence has no key of its own).
+    """
     prepared = {name: argument_keys(value) for name, value in arguments.items()}
+    if written:
+        _add_placeholders(prepared, arguments, written)
     # A value split in two: each pair of neighbouring leaves, and all of them, read as one.
     texts: list[tuple[tuple[str, int], str]] = []
     for name, value in arguments.items():
@@ -78,6 +88,21 @@ def prepare_call(
         str(i): ([lookup_keys("", r.written, 1024)], False) for i, r in enumerate(found_recipients)
     }
     return PreparedCall(prepared, joins, found_recipients, addresses)
+
+
+def _add_placeholders(
+    prepared: dict[str, tuple[list[LeafKeys], bool]],
+    arguments: Mapping[str, Any],
+    written: Mapping[str, Any],
+) -> None:
+    """Add the placeholder keys of ``written`` to the leaves restored from them."""
+    for name, value in written.items():
+        found = prepared.get(name)
+        if found is None or arguments.get(name) == value:
+            continue
+        for keys, (path, text) in zip(found[0], leaves(value), strict=False):
+            if keys.path == path:
+                keys.hidden |= placeholder_keys(text) - keys.all_keys()
 
 
 def _leaf_texts(value: Any) -> list[tuple[str, str]]:

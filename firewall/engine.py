@@ -245,13 +245,16 @@ class Firewall:
         session: str | None = None,
         labels: Iterable[str] = (),
         original: Any = None,
+        value_labels: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         """Record what a tool returned (already redacted) with its labels.
 
-        The tool's ``output_labels`` from the policy (e.g. ``untrusted``, whole or per
-        field) are added, and its ``endorse`` label when the user named what it read;
-        ``original`` (the unredacted output) is indexed by digest only, so a value the
-        model restores from a placeholder is traced back to this result.
+        ``labels`` cover the whole output. The tool's ``output_labels`` from the policy
+        (e.g. ``untrusted``, whole or per field) are added, and its ``endorse`` label when
+        the user named what it read; ``value_labels`` (label -> texts) cover only those
+        texts (``after`` passes the values it redacted and their placeholders as ``pii`` /
+        ``secret``). ``original`` (the unredacted output) is indexed by digest only, so a
+        value the model restores from a placeholder is traced back to this result.
         """
         tool = self.policy.tool(call.name)
         graph = self.graphs.get(session)
@@ -269,9 +272,10 @@ class Firewall:
             labels=frozenset(all_labels),
             original=original,
             field_labels=tool.field_labels if tool is not None else None,
+            value_labels=value_labels,
         )
         seen = all_labels | (tool.field_labels.labels() if tool is not None else frozenset())
-        self.history.note_event(session, seen)
+        self.history.note_event(session, seen | set(value_labels or ()))
 
     def evaluate(
         self,
@@ -296,7 +300,8 @@ class Firewall:
             facts["redaction"] = restoration.facts()
         errors: list[str] = []
         recipients = tool.recipients if tool is not None else ()
-        flow = FlowLookup(self.graphs, session, run.arguments, recipients)
+        written = call.arguments if run is not call else None
+        flow = FlowLookup(self.graphs, session, run.arguments, recipients, written)
         history = self.history.view(session, principal.id, self._declared_tools)
         reasons = self._match_rules(run, principal, context, intents, facts, errors, flow, history)
         if restoration is not None:
@@ -354,14 +359,18 @@ class Firewall:
             )
         try:
             # A withheld output never reaches the model: only the notice is recorded. An
-            # output redaction left unchanged is indexed once.
+            # output redaction left unchanged is indexed once. pii / secret label the values
+            # found (and their placeholders), not the whole output; a label with no value to
+            # hold it (a withheld output) covers the whole.
             unchanged = redacted.output is output or redacted.output == output
+            by_value = redacted.labelled_values
             self.record_result(
                 call,
                 redacted.output,
                 session=session,
-                labels=redacted.labels,
+                labels=redacted.labels - by_value.keys(),
                 original=None if redacted.withheld or unchanged else output,
+                value_labels=by_value,
             )
             for sink in self.sinks:  # sinks that log redactions (the audit log) get one record
                 note = getattr(sink, "record_redaction", None)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -224,25 +224,32 @@ class SessionGraph:
         labels: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
         original: Any = None,
         field_labels: FieldLabels | None = None,
+        value_labels: Mapping[str, Iterable[str]] | None = None,
     ) -> Node:
         """A tool's (redacted) output. ``original`` is the unredacted output, indexed by
         digest only, so a value the model later restores from a placeholder is traced here.
 
         ``labels`` apply to the whole output; ``field_labels`` (the tool's declaration)
-        adds labels per field. The output is indexed up to ``MAX_RESULT_CHARS`` (the node
-        says ``truncated`` beyond), before the session's lock is taken.
+        adds labels per field; ``value_labels`` (label -> texts, e.g. the values redaction
+        found and their placeholders) label only the keys of those texts, so the rest of
+        the output keeps just its origin. The output is indexed up to ``MAX_RESULT_CHARS``
+        (the node says ``truncated`` beyond), before the session's lock is taken.
         """
         base = frozenset(labels)
         groups = (field_labels or FieldLabels()).groups(output, base)
         if original is not None:
             groups += (field_labels or FieldLabels()).groups(original, base)
         budget = [MAX_RESULT_CHARS]
-        indexed = [
+        texts = [
             (found, index_text(part, phrases=bool(found & PHRASE_LABELS), budget=budget))
             for found, part in groups
         ]
-        truncated = any(i.truncated for _, i in indexed)
+        truncated = any(i.truncated for _, i in texts)
+        indexed = [(found, i.keys) for found, i in texts]
         all_labels = frozenset().union(*(g for g, _ in groups)) if groups else base
+        if value_labels:
+            indexed = _with_value_labels(indexed, value_labels, all_labels)
+            all_labels |= frozenset(value_labels)
         with self._lock:
             call_node = self._calls_by_id.get(call_id) if call_id else None
             if call_node is None and tool is not None:
@@ -254,7 +261,7 @@ class SessionGraph:
             if call_node is not None and call_node in self._nodes:
                 self._edge(call_node, "produces", node.id)
             for group_labels, keys in indexed:
-                self._index.add(Holder(node.id, labels=group_labels, tool=tool), keys.keys)
+                self._index.add(Holder(node.id, labels=group_labels, tool=tool), keys)
             if truncated:
                 self._truncated.add(node.id)
             self._evict()
@@ -263,14 +270,20 @@ class SessionGraph:
     # -- reading ------------------------------------------------------------------------
 
     def provenance(
-        self, arguments: Mapping[str, Any], recipients: tuple[str, ...] = ()
+        self,
+        arguments: Mapping[str, Any],
+        recipients: tuple[str, ...] = (),
+        written: Mapping[str, Any] | None = None,
     ) -> Provenance:
         """Where each argument value came from, by value; cost independent of history.
 
         ``recipients`` names the arguments holding message recipients: each address in
-        them gets its own record. The keys are computed before the lock is taken.
+        them gets its own record. ``written`` is the arguments as the model wrote them,
+        when the firewall restored placeholders in them: a leaf also carries what its
+        placeholders carry (a name restored into a sentence has no key of its own).
+        The keys are computed before the lock is taken.
         """
-        prepared = prepare_call(arguments, recipients)
+        prepared = prepare_call(arguments, recipients, written)
         with self._lock:
             return self._lookup(prepared)
 
@@ -368,6 +381,40 @@ class SessionGraph:
             self._events -= 1
 
 
+def _with_value_labels(
+    indexed: list[tuple[frozenset[str], set[int]]],
+    value_labels: Mapping[str, Iterable[str]],
+    output_labels: frozenset[str],
+) -> list[tuple[frozenset[str], set[int]]]:
+    """``indexed`` with the keys of labelled values moved to groups that add their labels.
+
+    A value's key found in a group keeps that group's labels and gains the value's; a key
+    only the value alone yields (its whole text) gets every label of the output as well.
+    Linear: one set intersection per group, then one step per key of a labelled value.
+    """
+    labels_of: dict[int, frozenset[str]] = {}
+    for label, texts in value_labels.items():
+        for key in index_text(list(texts)).keys:
+            labels_of[key] = labels_of.get(key, frozenset()) | {label}
+    if not labels_of:
+        return indexed
+    out: dict[frozenset[str], set[int]] = {}
+    placed: set[int] = set()
+    for group_labels, keys in indexed:
+        held = keys & labels_of.keys()
+        if held:
+            placed |= held
+            keys = keys - held
+            for key in held:
+                out.setdefault(group_labels | labels_of[key], set()).add(key)
+        if keys:
+            out.setdefault(group_labels, set()).update(keys)
+    for key, labels in labels_of.items():
+        if key not in placed:
+            out.setdefault(output_labels | labels, set()).add(key)
+    return list(out.items())
+
+
 def _principal(principal: Any) -> dict[str, Any] | None:
     if principal is None:
         return None
@@ -457,7 +504,7 @@ class FlowLookup:
     graph is read, keeping the lookup off the path of calls no flow rule looks at.
     """
 
-    __slots__ = ("_arguments", "_recipients", "_session", "_store", "_value")
+    __slots__ = ("_arguments", "_recipients", "_session", "_store", "_value", "_written")
 
     def __init__(
         self,
@@ -465,11 +512,13 @@ class FlowLookup:
         session: str | None,
         arguments: Mapping[str, Any],
         recipients: tuple[str, ...] = (),
+        written: Mapping[str, Any] | None = None,
     ):
         self._store = store
         self._session = session
         self._arguments = arguments
         self._recipients = recipients
+        self._written = written
         self._value: Provenance | None = None
 
     def computed(self) -> Provenance | None:
@@ -481,7 +530,7 @@ class FlowLookup:
             graph = self._store.find(self._session)
             if graph is None:
                 graph = SessionGraph(self._session)  # no history: every value is unknown
-            self._value = graph.provenance(self._arguments, self._recipients)
+            self._value = graph.provenance(self._arguments, self._recipients, self._written)
         return self._value
 
     def variable(self) -> dict[str, Any]:

@@ -45,6 +45,7 @@ __all__ = [
     "leaves",
     "lookup_keys",
     "normalise",
+    "placeholder_keys",
     "substrings",
 ]
 
@@ -205,6 +206,14 @@ def lookup_keys(path: str, raw: str, limit: int) -> LeafKeys:
     out.hidden = {_digest(k) for k in hidden} - own
     out.phrases = {_digest(k) for k in shingles(text, MAX_PHRASES)[0]} - own - out.hidden
     return out
+
+
+def placeholder_keys(raw: str, limit: int = MAX_ARGUMENT_CHARS) -> set[int]:
+    """Keys of the redaction placeholders in ``raw`` (the text a model wrote, before the
+    firewall put the values back): a restored value carries what its placeholder carries."""
+    if "<" not in raw:
+        return set()
+    return {_digest(k) for k in parts(clean(raw[:limit])) if k.startswith("ph:")}
 
 
 def join_keys(texts: list[str]) -> set[int]:

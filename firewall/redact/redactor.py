@@ -51,6 +51,9 @@ class RedactedOutput:
     error: str | None = None
     #: Characters of a long text output cut off and never shown (the size policy).
     truncated: int = 0
+    #: ``pii`` / ``secret`` -> the values found and the placeholders (or hashes) that
+    #: replaced them in ``output``: the session graph labels only these. Never logged.
+    labelled_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def found(self) -> bool:
@@ -148,7 +151,7 @@ class Redactor:
         counts: Counter[str] = Counter()
         for findings in per_leaf:
             counts.update(f.entity_type for f in findings)
-        labels = frozenset("secret" if is_secret(e) else "pii" for e in counts)
+        labels = frozenset(_label(e) for e in counts)
         blocked = sorted(e for e in counts if self.settings.action_for(e) == "withhold")
         if blocked:
             return RedactedOutput(
@@ -160,9 +163,10 @@ class Redactor:
         vault = self.vaults.get(session)
         values: list[Any] = []
         replaced: Counter[str] = Counter()  # after overlapping findings are resolved
+        labelled: dict[str, set[str]] = {}
         for leaf, findings in zip(flat.leaves, per_leaf, strict=True):
             if findings:
-                value, entities = self._replace(leaf, findings, vault)
+                value, entities = self._replace(leaf, findings, vault, labelled)
                 values.append(value)
                 replaced.update(entities)
             else:
@@ -170,7 +174,8 @@ class Redactor:
         return RedactedOutput(
             output=flat.rebuild(values),
             entities=dict(replaced),
-            labels=frozenset("secret" if is_secret(e) else "pii" for e in replaced),
+            labels=frozenset(_label(e) for e in replaced),
+            labelled_values={label: tuple(texts) for label, texts in labelled.items()},
         )
 
     def _truncated(self, output: str, session: str | None, tool: str) -> RedactedOutput:
@@ -190,6 +195,7 @@ class Redactor:
             entities=head.entities,
             labels=head.labels,
             truncated=rest,
+            labelled_values=head.labelled_values,
         )
 
     def _per_leaf(
@@ -237,8 +243,19 @@ class Redactor:
         return per_leaf
 
     def _replace(
-        self, leaf: Leaf, findings: list[RecognizerResult], vault: SessionVault
+        self,
+        leaf: Leaf,
+        findings: list[RecognizerResult],
+        vault: SessionVault,
+        labelled: dict[str, set[str]],
     ) -> tuple[Any, list[str]]:
+        """The leaf with its findings replaced, and their entity types. Each value found,
+        and each placeholder or hash put in its place, is added to ``labelled`` under its
+        label (a mask says nothing of the value: it is left out)."""
+        for finding in findings:
+            found = leaf.value[finding.start : finding.end]
+            if found.strip():
+                labelled.setdefault(_label(finding.entity_type), set()).add(found)
         # Number new placeholders in reading order (the anonymizer works back to front);
         # a finding inside a higher-scoring one gets none. One pass over the findings in
         # order, keeping those still open (overlaps are few, so this stays linear).
@@ -261,6 +278,9 @@ class Redactor:
             operators=operators,
             conflict_resolution=ConflictResolutionStrategy.REMOVE_INTERSECTIONS,
         )
+        for item in result.items:
+            if item.operator != "mask" and item.text:
+                labelled.setdefault(_label(item.entity_type), set()).add(item.text)
         return restore_type(leaf, result.text), [item.entity_type for item in result.items]
 
     def _operator(self, entity: str, vault: SessionVault) -> OperatorConfig:
@@ -336,6 +356,10 @@ def _too_long(tool: str, length: int) -> RedactedOutput:
         withheld=True,
         error=f"output of {length} characters exceeds max_chars",
     )
+
+
+def _label(entity: str) -> str:
+    return "secret" if is_secret(entity) else "pii"
 
 
 def _card(leaf: Leaf) -> bool:
