@@ -70,6 +70,11 @@ _HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,30}://")
 
 
+def is_placeholder(text: str) -> bool:
+    """Whether ``text`` is exactly a redaction placeholder (``<PHONE_NUMBER_1>``)."""
+    return len(text) <= 80 and _PLACEHOLDER.fullmatch(text) is not None
+
+
 def clean(text: str) -> str:
     """``text`` as a reader sees it: entities decoded, NFKC, invisible characters removed."""
     if "&" in text:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from firewall.callflow import PreparedCall, lookup_call, prepare_call
 from firewall.conditions import FLOW_CALL_FIELDS
 from firewall.fieldlabels import FieldLabels
+from firewall.flowkeys import is_placeholder
 from firewall.provenance import (
     MAX_RESULT_CHARS,
     PHRASE_LABELS,
@@ -257,6 +258,9 @@ class SessionGraph:
             if tool is None and call_node in self._nodes:
                 tool = self._nodes[call_node].attrs.get("tool")
             attrs = {"tool": tool, "call_id": call_id, "output": output, "truncated": truncated}
+            if value_labels:
+                # The placeholders that carry a label (never the values): a trace replays them.
+                attrs["value_labels"] = _placeholders_by_label(value_labels)
             node = self._new("result", "r", attrs, all_labels)
             if call_node is not None and call_node in self._nodes:
                 self._edge(call_node, "produces", node.id)
@@ -379,6 +383,14 @@ class SessionGraph:
             if node.kind == "call" and self._last_call_of_tool.get(tool) == node_id:
                 del self._last_call_of_tool[tool]
             self._events -= 1
+
+
+def _placeholders_by_label(value_labels: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    out = {
+        label: sorted(t for t in texts if is_placeholder(t))
+        for label, texts in value_labels.items()
+    }
+    return {label: found for label, found in out.items() if found}
 
 
 def _with_value_labels(

@@ -13,7 +13,7 @@ change means the new policy decides differently, not that a person answered othe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,12 +107,33 @@ def replay(events: Iterable[dict[str, Any]], policy: Policy) -> ReplayReport:
             firewall.record_message(session, event.get("role", "user"), event.get("text", ""))
         elif kind == "result":
             call = ToolCall(name=event.get("tool") or "unknown", id=event.get("call_id"))
+            labels = set(event.get("labels") or ())
+            by_value = _value_labels(event.get("value_labels"))
             firewall.record_result(
-                call, event.get("output"), session=session, labels=event.get("labels", ())
+                call,
+                event.get("output"),
+                session=session,
+                labels=labels - by_value.keys(),
+                value_labels=by_value,
             )
         elif kind == "call":
             _replay_call(firewall, event, report)
     return report
+
+
+def _value_labels(found: Any) -> dict[str, list[str]]:
+    """A result event's ``value_labels`` (label -> placeholders holding it); anything else
+    is ignored, so its labels cover the whole result as they did live before."""
+    if not isinstance(found, Mapping):
+        return {}
+    out = {}
+    for label, texts in found.items():
+        if not isinstance(label, str) or not isinstance(texts, list):
+            return {}
+        if not all(isinstance(t, str) for t in texts):
+            return {}
+        out[label] = texts
+    return out
 
 
 def _replay_call(firewall: Firewall, event: dict[str, Any], report: ReplayReport) -> None:

@@ -158,3 +158,21 @@ def test_eviction_leaves_no_stale_labels() -> None:
     assert len(graph._index) > 0
     index = graph._index
     assert not any(set(index._get(key).labels()) for key in list(index._entries))
+
+
+def test_a_replayed_trace_decides_as_the_session_did(fw: Firewall, tmp_path) -> None:
+    from firewall.export import read_trace, write_trace
+    from firewall.replay import replay
+
+    lookup_customer(fw, "t")
+    live = [
+        mail(fw, "t", body).policy_verdict
+        for body in (f"Order {ORDER} shipped.", "We called <PHONE_NUMBER_1>.")
+    ]
+    assert live == [Verdict.ALLOW, Verdict.REQUIRE_APPROVAL]
+    trace = tmp_path / "t.jsonl"
+    write_trace(fw.graph("t"), trace, arguments="clear")
+    text = trace.read_text()
+    assert PHONE not in text and '"value_labels": {"pii": [' in text
+    report = replay(read_trace(trace), load_policy(POLICIES / "default.yaml"))
+    assert report.replayed == 2 and not report.changed, report.summary()

@@ -61,7 +61,7 @@ def trace_events(
             if node.kind == "message":
                 yield {"type": "message", **base, "role": a["role"], "text": a["text"]}
             elif node.kind == "result":
-                yield {
+                event = {
                     "type": "result",
                     **base,
                     "tool": a.get("tool"),
@@ -69,6 +69,9 @@ def trace_events(
                     "output": a.get("output"),
                     "labels": sorted(node.labels),
                 }
+                if a.get("value_labels"):  # labels held only by these placeholders
+                    event["value_labels"] = a["value_labels"]
+                yield event
             elif node.kind == "call":
                 edges = out.get(node.id, [])
                 if form == "clear":
