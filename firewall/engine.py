@@ -344,8 +344,9 @@ class Firewall:
         """What the model may see of ``call``'s output: PII and secrets out, per the policy.
 
         The same value gets the same placeholder within ``session``. Never raises: when
-        redaction fails the output is withheld. The redacted output and its labels
-        (``pii``, ``secret``) are recorded in the session's action graph.
+        redaction fails the output is withheld. The redacted output is recorded in the
+        session's action graph, ``pii`` / ``secret`` on the values found and their
+        placeholders only.
         """
         from firewall.redact.redactor import RedactedOutput, withheld_notice
 

@@ -176,3 +176,20 @@ def test_a_replayed_trace_decides_as_the_session_did(fw: Firewall, tmp_path) -> 
     assert PHONE not in text and '"value_labels": {"pii": [' in text
     report = replay(read_trace(trace), load_policy(POLICIES / "default.yaml"))
     assert report.replayed == 2 and not report.changed, report.summary()
+
+
+@pytest.mark.parametrize("broken", ["<PHONE_NUMBER_1>", {"pii": "<PHONE_NUMBER_1>"}, {"pii": [7]}])
+def test_a_trace_with_unreadable_value_labels_labels_the_whole_result(broken) -> None:
+    from firewall.replay import replay
+
+    result = {"type": "result", "session": "m", "tool": "lookup_customer", "labels": ["pii"]}
+    result |= {"output": f"order {ORDER}, phone <PHONE_NUMBER_1>", "value_labels": broken}
+    body = {"to": "ops@example.com", "body": f"Order {ORDER} shipped."}
+    call = {"type": "call", "session": "m", "tool": "send_email", "arguments": body}
+    report = replay([result, call | {"policy_verdict": "allow"}], fw_policy())
+    assert report.replayed == 1 and report.changed  # held: pii covers every value
+    assert PII_RULE in report.changes[0].rules_after
+
+
+def fw_policy():
+    return load_policy(POLICIES / "default.yaml")
