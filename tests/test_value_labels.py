@@ -193,3 +193,18 @@ def test_a_trace_with_unreadable_value_labels_labels_the_whole_result(broken) ->
 
 def fw_policy():
     return load_policy(POLICIES / "default.yaml")
+
+
+def test_a_cut_long_output_labels_the_values_of_its_head() -> None:
+    import dataclasses
+
+    policy = load_policy(POLICIES / "default.yaml")
+    # A long output: its head is redacted and shown, the rest cut.
+    redaction = policy.redaction.model_copy(update={"max_chars": 400})
+    fw = Firewall(dataclasses.replace(policy, redaction=redaction))
+    call = ToolCall(name="lookup_customer", arguments={}, id="c9")
+    head = f"customer: {NAME}\nphone: {PHONE}\norder: {ORDER}\n"
+    out = fw.after(call, head + "filler line of the log\n" * 40, session="c")
+    assert out.truncated and out.labels == {"pii"} and PHONE not in out.output
+    assert PII_RULE not in mail(fw, "c", f"Order {ORDER} shipped.").rule_ids
+    assert PII_RULE in mail(fw, "c", "We called <PHONE_NUMBER_1>.").rule_ids
