@@ -136,11 +136,12 @@ def _draw_edges(ax: Any, graph: nx.MultiDiGraph, pos: Mapping[str, Any], stopped
             )
         curve = FLOW_CURVE if kind == "flows_to" else DATA_CURVE if kind != "produces" else None
         _edges(ax, graph, pos, edges, curve, **style)
-    flows = {
-        (u, v): str(d.get("argument"))
-        for u, v, d in graph.edges(data=True)
-        if d["kind"] == "flows_to" and d.get("argument")
-    }
+    arguments: dict[tuple[str, str], set[str]] = {}
+    for u, v, d in graph.edges(data=True):
+        if d["kind"] == "flows_to" and d.get("argument"):
+            arguments.setdefault((u, v), set()).add(str(d["argument"]))
+    # Several arguments fed by one result share one arrow: name them all on it.
+    flows = {edge: ", ".join(sorted(names)) for edge, names in arguments.items()}
     if flows:
         nx.draw_networkx_edge_labels(
             graph,
@@ -149,7 +150,7 @@ def _draw_edges(ax: Any, graph: nx.MultiDiGraph, pos: Mapping[str, Any], stopped
             font_size=7.5,
             font_color="#7f2704",
             connectionstyle=FLOW_CURVE,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.45},
             ax=ax,
         )
 
