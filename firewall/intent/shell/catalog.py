@@ -145,7 +145,8 @@ def _program(name: str, raw: dict[str, Any], common_long: tuple[str, ...] = ()) 
 def catalog() -> Catalog:
     """The catalog shipped with the package, read once per process."""
     text = resources.files("firewall.intent.shell").joinpath("catalog.yaml").read_text("utf-8")
-    return load(yaml.safe_load(text))
+    # libyaml's loader when present: the catalog is read on the first shell call.
+    return load(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 def load(data: dict[str, Any]) -> Catalog:
