@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 import httpx2
 import openai
@@ -25,12 +25,13 @@ def _binding(guard: Guard, extra: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class OpenAI(openai.OpenAI):
-    """The SDK's client; every tool call in a reply is checked, every request redacted.
+class _Bound:
+    """What both clients add to the SDK's: the firewall binding, kept through ``copy``.
 
-    ``firewall``: the checkpoint. ``principal``, ``context``, ``session``: who asks, what
-    the rules may read, and which session's graph and placeholders the calls belong to.
+    Listed before the SDK's client among the bases, so that its ``copy`` wraps theirs.
     """
+
+    _guard: Guard
 
     def __init__(
         self,
@@ -52,16 +53,24 @@ class OpenAI(openai.OpenAI):
     def session(self) -> str | None:
         return self._guard.session
 
-    def copy(self, **kwargs: Any) -> OpenAI:  # type: ignore[override]
+    def copy(self, **kwargs: Any) -> Self:
         """The SDK's ``copy`` (and ``with_options``), keeping the firewall binding."""
         extra = _binding(self._guard, kwargs.pop("_extra_kwargs", {}) or {})
-        return super().copy(**kwargs, _extra_kwargs=extra)
+        return super().copy(**kwargs, _extra_kwargs=extra)  # type: ignore[misc]
 
     with_options = copy
 
-    def with_session(self, session: str | None) -> OpenAI:
+    def with_session(self, session: str | None) -> Self:
         """A client for another session (its own graph and placeholders), same connection."""
         return self.copy(_extra_kwargs={"session": session})
+
+
+class OpenAI(_Bound, openai.OpenAI):
+    """The SDK's client; every tool call in a reply is checked, every request redacted.
+
+    ``firewall``: the checkpoint. ``principal``, ``context``, ``session``: who asks, what
+    the rules may read, and which session's graph and placeholders the calls belong to.
+    """
 
     def request(  # type: ignore[override]
         self,
@@ -82,39 +91,8 @@ class OpenAI(openai.OpenAI):
         return incoming(self._guard, request, response)
 
 
-class AsyncOpenAI(openai.AsyncOpenAI):
+class AsyncOpenAI(_Bound, openai.AsyncOpenAI):
     """The SDK's async client with the firewall (approvals may be async)."""
-
-    def __init__(
-        self,
-        *,
-        firewall: Firewall,
-        principal: Principal | None = None,
-        context: Mapping[str, Any] | None = None,
-        session: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self._guard = Guard(firewall, principal, context, session)
-        super().__init__(**kwargs)
-
-    @property
-    def firewall(self) -> Firewall:
-        return self._guard.firewall
-
-    @property
-    def session(self) -> str | None:
-        return self._guard.session
-
-    def copy(self, **kwargs: Any) -> AsyncOpenAI:  # type: ignore[override]
-        """The SDK's ``copy`` (and ``with_options``), keeping the firewall binding."""
-        extra = _binding(self._guard, kwargs.pop("_extra_kwargs", {}) or {})
-        return super().copy(**kwargs, _extra_kwargs=extra)
-
-    with_options = copy
-
-    def with_session(self, session: str | None) -> AsyncOpenAI:
-        """A client for another session (its own graph and placeholders), same connection."""
-        return self.copy(_extra_kwargs={"session": session})
 
     async def request(  # type: ignore[override]
         self,
