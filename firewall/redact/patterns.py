@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -59,13 +60,15 @@ def is_card_number(text: str, announced: bool = False) -> bool:
     return luhn(digits)
 
 
-class CardRecognizer(EntityRecognizer):
-    """Payment card numbers: Luhn over digit runs, not a list of issuer prefixes."""
+class _Scanner(EntityRecognizer):
+    """A recognizer that finds spans by its own scan: one entity, one score, nothing to load."""
 
+    ENTITY = ""
+    NAME = ""
     SCORE = 1.0
 
     def __init__(self) -> None:
-        super().__init__(supported_entities=["CREDIT_CARD"], name="LuhnCardRecognizer")
+        super().__init__(supported_entities=[self.ENTITY], name=self.NAME)
 
     def load(self) -> None:
         pass
@@ -73,12 +76,25 @@ class CardRecognizer(EntityRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        results = []
+        return [RecognizerResult(self.ENTITY, s, e, self.SCORE) for s, e in self.spans(text)]
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """Start and end of every entity in ``text``."""
+        raise NotImplementedError
+
+
+class CardRecognizer(_Scanner):
+    """Payment card numbers: Luhn over digit runs, not a list of issuer prefixes."""
+
+    ENTITY = "CREDIT_CARD"
+    NAME = "LuhnCardRecognizer"
+    SCORE = 1.0
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
         for match in _CARD.finditer(text):
             before = text[max(0, match.start() - 40) : match.start()]
             if is_card_number(match.group(), announced=bool(_CARD_WORDS.search(before))):
-                results.append(RecognizerResult("CREDIT_CARD", match.start(), match.end(), 1.0))
-        return results
+                yield match.start(), match.end()
 
 
 #: Local part: the characters real addresses use (no ``=``, ``?`` or ``/``, which end
@@ -105,21 +121,14 @@ class AddressRecognizer(PatternRecognizer):
 _IPV6_CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]{2,39}(?:%[\w.]{1,16})?(?![\w.])")
 
 
-class Ipv6Recognizer(EntityRecognizer):
+class Ipv6Recognizer(_Scanner):
     """IPv6 addresses, a trailing ``:`` or port allowed; validity by ``ipaddress``."""
 
+    ENTITY = "IP_ADDRESS"
+    NAME = "Ipv6Recognizer"
     SCORE = 0.9
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=["IP_ADDRESS"], name="Ipv6Recognizer")
-
-    def load(self) -> None:
-        pass
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        results = []
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
         for match in _IPV6_CANDIDATE.finditer(text):
             candidate = match.group()
             if candidate.count(":") < 2 or not any(ch.isdigit() for ch in candidate):
@@ -130,10 +139,8 @@ class Ipv6Recognizer(EntityRecognizer):
                     ipaddress.IPv6Address(form)
                 except ValueError:
                     continue
-                start = match.start()
-                results.append(RecognizerResult("IP_ADDRESS", start, start + len(form), self.SCORE))
+                yield match.start(), match.start() + len(form)
                 break
-        return results
 
 
 _MONTH = (
